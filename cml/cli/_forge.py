@@ -1,0 +1,140 @@
+"""What the commands that talk to a forge share: options, context, token, target, report loading."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from cml import ci
+from cml.errors import InputError, UsageError
+from cml.forges import Forge, Target, make_forge
+from cml.log import register_secret
+from cml.markdown import local_images, relink_images
+
+
+def add_forge_options(parser: argparse.ArgumentParser) -> None:
+    """``--token`` and ``--forge``, shared by every command that talks to a forge."""
+    parser.add_argument(
+        "--token",
+        help="forge token (prefer the REPO_TOKEN / GITHUB_TOKEN / GITLAB_TOKEN variables: argv is visible to "
+        "other processes)",
+    )
+    parser.add_argument(
+        "--forge",
+        choices=ci.TOKEN_VARS.keys(),
+        help="override the forge detected from the CI (default: github on GitHub Actions, gitlab on GitLab CI, "
+        "else local)",
+    )
+
+
+@dataclass(frozen=True)
+class Session:
+    """A detected CI context and the forge it talks to."""
+
+    ctx: ci.CIContext
+    forge: Forge
+
+
+def context(args: argparse.Namespace, env: Mapping[str, str]) -> ci.CIContext:
+    """The CI context, with ``--forge`` applied."""
+    ctx = ci.detect(env)
+    if getattr(args, "forge", None) and args.forge != ctx.forge:
+        from dataclasses import replace
+
+        ctx = replace(ctx, forge=args.forge)
+    return ctx
+
+
+def open_forge(args: argparse.Namespace, env: Mapping[str, str], ctx: ci.CIContext | None = None) -> Session:
+    """Resolve the token (registering it for redaction first) and instantiate the forge."""
+    ctx = ctx or context(args, env)
+    token, _source = ci.resolve_token(ctx.forge, env, getattr(args, "token", None))
+    if token:
+        register_secret(token, env)
+    return Session(ctx, make_forge(ctx, token))
+
+
+_TARGET = re.compile(r"^(?P<kind>auto|pr|commit|issue)(?:/(?P<ref>[^/\s]+))?$")
+
+
+def parse_target(spec: str) -> tuple[str, str | None]:
+    """Split ``auto|pr|pr/N|commit|commit/SHA|issue/N``; raise UsageError for anything else."""
+    match = _TARGET.match(spec)
+    kind, ref = (match["kind"], match["ref"]) if match else ("", None)
+    if not match or (kind == "auto" and ref) or (kind == "issue" and not ref):
+        raise UsageError(f"--target {spec!r}: expected auto, pr, pr/N, commit, commit/SHA or issue/N")
+    if kind in ("pr", "issue") and ref and not ref.isdigit():
+        raise UsageError(f"--target {spec!r}: {kind} number must be an integer")
+    if kind == "commit" and ref and not re.fullmatch(r"[0-9a-fA-F]{4,40}", ref):
+        raise UsageError(f"--target {spec!r}: not a commit sha")
+    return kind, ref
+
+
+def describe_target(spec: str, ctx: ci.CIContext) -> str:
+    """How ``spec`` would resolve, without asking the forge (``--dry-run``)."""
+    kind, ref = parse_target(spec)
+    if ref:
+        return f"{kind}/{ref}"
+    if kind in ("auto", "pr") and ctx.pr is not None:
+        return f"pr/{ctx.pr}"
+    if kind == "commit":
+        return f"commit/{ctx.sha}"
+    tail = f", else commit/{ctx.sha}" if kind == "auto" else ""
+    return f"the open PR/MR whose head is {ctx.sha}{tail}"
+
+
+def resolve_target(spec: str, ctx: ci.CIContext, forge: Forge) -> Target:
+    """``auto`` = this pipeline's PR/MR, else the open one whose head is this commit, else the commit."""
+    kind, ref = parse_target(spec)
+    if ref:
+        return Target(kind=kind, ref=ref)  # type: ignore[arg-type]
+    if kind in ("auto", "pr"):
+        number = ctx.pr if ctx.pr is not None else forge.pr_for_commit(ctx.sha)
+        if number is not None:
+            return Target(kind="pr", ref=str(number))
+        if kind == "pr":
+            raise UsageError(f"--target pr: no open pull/merge request has head {ctx.sha}")
+    return Target(kind="commit", ref=ctx.sha)
+
+
+def read_report(path: Path) -> str:
+    """The report's text; InputError when missing, not a file, binary, not UTF-8 or empty."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, expected a markdown file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    if b"\0" in data:
+        raise InputError(f"{path}: is a binary file, expected markdown text")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    if not text.strip():
+        raise InputError(f"{path}: is empty")
+    return text
+
+
+def local_image_files(report: str, base: Path, origin: Path) -> dict[str, Path]:
+    """Each local image in ``report`` and its file; InputError naming the first that is missing."""
+    files: dict[str, Path] = {}
+    for src in local_images(report):
+        path = (base / src.split("#")[0].split("?")[0]).resolve()
+        if not path.is_file():
+            raise InputError(f"{origin}: image {src!r} not found (looked for {path})")
+        files[src] = path
+    return files
+
+
+def upload_images(report: str, files: Mapping[str, Path], forge: Forge) -> str:
+    """Upload the report's local images through the forge and point the report at them."""
+    if not files:
+        return report
+    links = forge.upload_assets(sorted(set(files.values())))
+    return relink_images(report, {src: links[path] for src, path in files.items()})

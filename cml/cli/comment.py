@@ -1,0 +1,87 @@
+"""``cml comment create|update REPORT.md``: post a report as a PR/MR/commit comment."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from cml.cli import _forge
+
+
+def register(sub: Any) -> None:
+    """Add ``comment`` with its ``create`` and ``update`` verbs."""
+    parser = sub.add_parser("comment", help="post a markdown report as a comment (sticky with update)")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+    for verb, text in (
+        ("create", "post a new comment"),
+        ("update", "edit our newest comment with the same --watermark-title, else post one"),
+    ):
+        p = verbs.add_parser(verb, help=text, description=text)
+        p.add_argument("report", type=Path, metavar="REPORT.md", help="markdown file; local images are uploaded")
+        p.add_argument(
+            "--target",
+            default="auto",
+            help="auto (this PR/MR, else the open one for this commit, else the commit), pr, pr/N, commit, "
+            "commit/SHA, issue/N (default: auto)",
+        )
+        p.add_argument(
+            "--watermark-title",
+            metavar="TITLE",
+            help="names the sticky comment; several titles keep several comments (default: workflow/job name)",
+        )
+        p.add_argument("--dry-run", action="store_true", help="print the body and the calls; touch nothing")
+        p.add_argument("--json", action="store_true", help='print {"action", "url", "id"} as JSON')
+        _forge.add_forge_options(p)
+        p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """Read the report, upload its images, then create or update the comment."""
+    from cml import comment
+
+    _forge.parse_target(args.target)
+    report = _forge.read_report(args.report)
+    files = _forge.local_image_files(report, args.report.parent, args.report)
+    ctx = _forge.context(args, env)
+    title = args.watermark_title or ctx.workflow
+    sticky = args.verb == "update"
+    if args.dry_run:
+        return _dry_run(args, ctx, report, files, title, sticky)
+    session = _forge.open_forge(args, env, ctx)
+    forge = session.forge
+    target = _forge.resolve_target(args.target, ctx, forge)
+    report = _forge.upload_images(report, files, forge)
+    nonce = comment.new_nonce()
+    body, truncated = comment.compose(report, title=title, nonce=nonce, limit=forge.max_comment_chars)
+    posted = comment.post(forge, target, body, title=title, nonce=nonce, sticky=sticky, truncated=truncated)
+    if truncated and ctx.step_summary is not None:
+        with ctx.step_summary.open("a", encoding="utf-8") as summary:
+            summary.write(report + "\n")
+    if args.json:
+        print(json.dumps({"action": posted.action, "url": posted.url, "id": posted.id}))
+    else:
+        print(posted.url)
+    return 0
+
+
+def _dry_run(
+    args: argparse.Namespace, ctx: Any, report: str, files: Mapping[str, Path], title: str, sticky: bool
+) -> int:
+    from cml import comment
+
+    where = _forge.describe_target(args.target, ctx)
+    print(f"# cml comment {args.verb} --dry-run: nothing is sent to the {ctx.forge} forge")
+    for src, path in files.items():
+        print(f"would upload {src} ({path.stat().st_size} bytes) and relink it")
+    if sticky:
+        print(f"would read every comment on {where} and edit the newest one by the token's user titled {title!r}")
+        print("else would create one")
+    else:
+        print(f"would create a comment on {where} titled {title!r}")
+    body, truncated = comment.compose(report, title=title, nonce="0" * 12, limit=10**9)
+    print("--- body ---")
+    print(body)
+    return 0

@@ -1,0 +1,39 @@
+"""``cml publish FILE``: store one file where the repository's readers (and only they) can see it."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from cml.cli import _forge
+from cml.errors import InputError
+
+
+def register(sub: Any) -> None:
+    """Add ``publish``."""
+    p = sub.add_parser("publish", help="upload a file (an image) privately and print its URL or markdown")
+    p.add_argument("file", type=Path)
+    p.add_argument("--md", action="store_true", help="print markdown (an image or a link) instead of the URL")
+    p.add_argument("--title", help="alt text / link text for --md (default: the file name)")
+    _forge.add_forge_options(p)
+    p.set_defaults(handler=handle)
+
+
+_IMAGES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"}
+
+
+def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """Upload ``args.file`` through the forge and print its link."""
+    path: Path = args.file
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    session = _forge.open_forge(args, env)
+    link = session.forge.upload_assets([path.resolve()])[path.resolve()]
+    if args.md:
+        title = args.title or path.name
+        print(f"![{title}]({link})" if path.suffix.lower() in _IMAGES else f"[{title}]({link})")
+    else:
+        print(link)
+    return 0

@@ -1,0 +1,101 @@
+"""The forge interface: one Protocol, one registry, three implementations.
+
+``github`` (PyGithub), ``gitlab`` (python-gitlab) and ``local`` (comments kept under ``.cml/`` in
+the work tree with an HTML preview). Nothing outside a forge's own module knows which one it talks to.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+from cml.ci import CIContext, ForgeName
+
+TargetKind = Literal["pr", "commit", "issue"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Target:
+    """What a comment is attached to: a PR/MR (number/iid), a commit (sha) or an issue."""
+
+    kind: TargetKind
+    ref: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.ref}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Comment:
+    """A comment as the forge stores it."""
+
+    id: str
+    body: str
+    author: str
+    url: str
+
+
+Conclusion = Literal["success", "failure", "neutral"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Status:
+    """A check / commit status: ``name`` identifies it (re-posting the same name replaces it)."""
+
+    name: str
+    conclusion: Conclusion
+    title: str  # one line; GitHub commit statuses and GitLab descriptions keep 140 characters
+    summary: str = ""  # markdown; GitHub check runs keep 65,535 characters
+    details_url: str | None = None
+
+
+class Forge(Protocol):
+    """What cml needs from a forge. Every method retries transient faults itself."""
+
+    name: ForgeName
+    #: The longest comment body the forge accepts, in characters.
+    max_comment_chars: int
+
+    def whoami(self) -> str:
+        """The login of the user the token belongs to (comments are only edited when theirs)."""
+        ...
+
+    def pr_for_commit(self, sha: str) -> int | None:
+        """The newest open PR/MR whose head is ``sha``, or None."""
+        ...
+
+    def comments(self, target: Target) -> Iterator[Comment]:
+        """Every comment on ``target``, oldest first, across all pages."""
+        ...
+
+    def create_comment(self, target: Target, body: str) -> Comment:
+        """Post a new comment. Raises :class:`cml.forges.retry.MaybeWritten` if it may have landed."""
+        ...
+
+    def update_comment(self, target: Target, comment: Comment, body: str) -> Comment:
+        """Replace ``comment``'s body."""
+        ...
+
+    def upload_assets(self, paths: Sequence[Path]) -> dict[Path, str]:
+        """Store local files where only people who can read the repo can; return each one's link."""
+        ...
+
+    def set_status(self, sha: str, status: Status) -> str:
+        """Report a gate result on commit ``sha`` (GitHub: a check run; GitLab: a commit status).
+
+        Returns the URL of what was created.
+        """
+        ...
+
+
+def make_forge(ctx: CIContext, token: str, options: Mapping[str, str] | None = None) -> Forge:
+    """Instantiate the forge ``ctx.forge`` names (imported lazily: each pulls a heavy client)."""
+    module = importlib.import_module(f"cml.forges.{ctx.forge}")
+    forge: Forge = module.create(ctx, token, dict(options or {}))
+    return forge
+
+
+FORGES: tuple[ForgeName, ...] = ("github", "gitlab", "local")
