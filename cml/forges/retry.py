@@ -43,7 +43,8 @@ class Policy:
         """Seconds to wait before try ``attempt + 1``: the server's advice, else jittered backoff."""
         if advised is not None:
             return min(max(advised, 0.0), self.cap)
-        return min(self.cap, self.base * 2**attempt) * (0.5 + random.random() / 2)  # noqa: S311
+        backoff: float = min(self.cap, self.base * 2**attempt)
+        return backoff * (0.5 + random.random() / 2)  # noqa: S311
 
 
 DEFAULT = Policy()
@@ -66,9 +67,10 @@ def call(fn: Callable[[], T], *, what: str, policy: Policy = DEFAULT, idempotent
         if attempt + 1 == policy.attempts:
             break
         wait = policy.delay(attempt, last.retry_after)
-        logger.info("%s: %s; retrying in %.1f s (%d/%d)", what, last.message, wait, attempt + 1, policy.attempts)
+        logger.info(
+            "%s: %s; retrying in %.1f s (%d/%d)", what, last.message, wait, attempt + 1, policy.attempts
+        )
         sleep(wait)
     raise ForgeError(
         f"{what}: gave up after {policy.attempts} attempts: {last.message}", status=last.status
     ) from last
-
