@@ -94,13 +94,13 @@ def fit(markdown: str, limit: int, note: Callable[[int], str]) -> tuple[str, boo
     offsets = [0]
     for line in lines:
         offsets.append(offsets[-1] + len(line))
-    cuts = [offsets[i] for i in _section_starts(lines) if i > 0]
-    cuts += [offsets[i] for i in range(1, len(lines))]  # line boundaries, if no section fits
-    for cut in sorted(set(cuts), reverse=True):
-        head = markdown[:cut].rstrip("\n")
-        closers = _closers(head)
-        text = "\n".join(p for p in (head, closers, "", note(len(markdown) - cut)) if p is not None)
-        if len(text) <= limit:
-            return text, True
+    sections = [offsets[i] for i in _section_starts(lines) if i > 0]
+    lines_only = [offsets[i] for i in range(1, len(lines))]  # only if no whole section fits
+    for cuts in (sections, lines_only):
+        for cut in sorted(cuts, reverse=True):
+            head = markdown[:cut].rstrip("\n")
+            text = "\n".join(p for p in (head, _closers(head)) if p) + "\n\n" + note(len(markdown) - cut)
+            if len(text) <= limit:
+                return text, True
     text = note(len(markdown))
     return text[:limit], True
