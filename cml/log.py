@@ -25,8 +25,9 @@ def register_secret(value: str, env: Mapping[str, str] | None = None, out: TextI
         return
     _secrets.add(value)
     if env is not None and env.get("GITHUB_ACTIONS") == "true":
-        # The runner swallows this line and masks the value in every later log line.
-        print(f"::add-mask::{value}", file=out or sys.stdout, flush=True)
+        # The runner swallows this line (it reads commands on stdout and stderr alike) and masks the
+        # value in every later log line. stderr keeps stdout clean for --json consumers.
+        print(f"::add-mask::{value}", file=out or sys.stderr, flush=True)
 
 
 def forget_secrets() -> None:
