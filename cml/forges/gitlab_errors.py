@@ -75,12 +75,10 @@ class Translator:
         body = redact(raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw))[:_BODY_CHARS]
         said = redact(str(exc.error_message))[:300]
         if code == 429:
-            return Transient(
-                f"{what}: rate limited (429)", status=429, retry_after=retry_after(self._headers)
-            )
+            return Transient("rate limited (429)", status=429, retry_after=retry_after(self._headers))
         if code is not None and code >= 500:
             kind = MaybeWritten if method == "POST" else Transient
-            return kind(f"{what}: GitLab answered {code}: {said}", status=code)
+            return kind(f"GitLab answered {code}: {said}", status=code)
         if code == 401:
             return AuthError(
                 f"{self.api_url}: GitLab rejected the token (revoked or expired?)",
@@ -109,7 +107,7 @@ class Translator:
 
         reason = getattr(exc.args[0], "reason", None) if exc.args else None
         unsent = isinstance(exc, requests.ConnectTimeout) or isinstance(reason, NewConnectionError)
-        message = f"{what}: no answer from {self.api_url} ({type(exc).__name__})"
+        message = f"no answer from {self.api_url} ({type(exc).__name__})"
         if method == "POST" and not unsent:
             return MaybeWritten(message)
         return Transient(message)

@@ -78,7 +78,9 @@ class FakeGitLab(FakeServer):
         """``http://127.0.0.1:PORT/gitlab/api/v4``."""
         return f"{self.url}/api/v4"
 
-    def add_user(self, username: str, token: str, *, scopes: tuple[str, ...] = ("api",), bot: bool = False) -> None:
+    def add_user(
+        self, username: str, token: str, *, scopes: tuple[str, ...] = ("api",), bot: bool = False
+    ) -> None:
         """A user and a personal/project access token of theirs."""
         user = {"id": next(self._ids), "username": username, "name": username.title(), "state": "active"}
         user.update(bot=bot, avatar_url=None, web_url=f"{self.url}/{username}")
@@ -102,7 +104,9 @@ class FakeGitLab(FakeServer):
         project.mrs[iid] = mr
         return mr
 
-    def add_note(self, project: Project, noun: str, iid: int, body: str, username: str, *, system: bool = False) -> dict[str, Any]:
+    def add_note(
+        self, project: Project, noun: str, iid: int, body: str, username: str, *, system: bool = False
+    ) -> dict[str, Any]:
         """Store a note on an MR (``merge_requests``) or issue (``issues``) as ``username``."""
         author = next((u for u, _ in self.tokens.values() if u["username"] == username), None)
         note = self._note(author or {"id": 1, "username": username}, body, noun, iid, system=system)
@@ -120,7 +124,9 @@ class FakeGitLab(FakeServer):
 
     def _authed(self, fn: Any) -> Any:
         def handler(req: Request, **kw: str) -> Reply:
-            token = req.headers.get("private-token") or req.headers.get("authorization", "").removeprefix("Bearer ")
+            token = req.headers.get("private-token") or req.headers.get("authorization", "").removeprefix(
+                "Bearer "
+            )
             if req.headers.get("job-token") and not token:
                 if "/notes" in req.path or "/discussions" in req.path:
                     return Reply(403, {"message": "403 Forbidden"})
@@ -129,8 +135,14 @@ class FakeGitLab(FakeServer):
                 return self.error(401, "401 Unauthorized")
             user, scopes = self.tokens[token]
             if req.method != "GET" and "api" not in scopes:
-                return Reply(403, {"error": "insufficient_scope", "scope": "api",
-                                   "error_description": "The request requires higher privileges than provided by the access token."})
+                return Reply(
+                    403,
+                    {
+                        "error": "insufficient_scope",
+                        "scope": "api",
+                        "error_description": "The request requires higher privileges than provided by the access token.",
+                    },
+                )
             if "pid" in kw:
                 project = self._find(kw.pop("pid"))
                 if project is None:
@@ -161,7 +173,9 @@ class FakeGitLab(FakeServer):
         query = {k: v[0] for k, v in req.query.items() if k not in ("page", "per_page")}
 
         def link(n: int, rel: str) -> str:
-            return f'<{self.url}{req.path}?{urlencode({**query, "page": n, "per_page": per_page})}>; rel="{rel}"'
+            return (
+                f'<{self.url}{req.path}?{urlencode({**query, "page": n, "per_page": per_page})}>; rel="{rel}"'
+            )
 
         links = [link(1, "first"), link(pages, "last")]
         if page < pages:
@@ -173,7 +187,9 @@ class FakeGitLab(FakeServer):
         headers["Link"] = ", ".join(links)
         return Reply(200, chunk, headers)
 
-    def _note(self, user: dict[str, Any], body: str, noun: str, iid: int | str, *, system: bool = False) -> dict[str, Any]:
+    def _note(
+        self, user: dict[str, Any], body: str, noun: str, iid: int | str, *, system: bool = False
+    ) -> dict[str, Any]:
         kind = {"merge_requests": "MergeRequest", "issues": "Issue", "commit": "Commit"}[noun]
         note = {"id": next(self._ids), "type": None, "body": body, "attachment": None, "author": dict(user)}
         note.update(created_at=_NOW, updated_at=_NOW, system=system, noteable_type=kind, resolvable=False)
@@ -190,8 +206,16 @@ class FakeGitLab(FakeServer):
         return Reply(200, user)
 
     def _project(self, req: Request, user: dict[str, Any], project: Project) -> Reply:
-        return Reply(200, {"id": project.id, "path_with_namespace": project.path, "web_url": project.web_url,
-                           "name": project.path.rsplit("/", 1)[-1], "default_branch": "main"})
+        return Reply(
+            200,
+            {
+                "id": project.id,
+                "path_with_namespace": project.path,
+                "web_url": project.web_url,
+                "name": project.path.rsplit("/", 1)[-1],
+                "default_branch": "main",
+            },
+        )
 
     @staticmethod
     def _noun(req: Request) -> str:
@@ -215,7 +239,7 @@ class FakeGitLab(FakeServer):
             return missing
         body = self._body(req)
         if not body:
-            return Reply(400, {"message": "400 Bad request - Note {:note=>[\"can't be blank\"]}"})
+            return Reply(400, {"message": '400 Bad request - Note {:note=>["can\'t be blank"]}'})
         if len(body) > 1_000_000:
             return Reply(400, {"message": {"note": ["is too long (maximum is 1000000 characters)"]}})
         note = self._note(user, body, self._noun(req), int(iid))
@@ -253,7 +277,11 @@ class FakeGitLab(FakeServer):
         body = self._body(req)
         if not body:
             return Reply(400, {"error": "body is missing"})
-        disc = {"id": secrets.token_hex(20), "individual_note": True, "notes": [self._note(user, body, "commit", sha)]}
+        disc = {
+            "id": secrets.token_hex(20),
+            "individual_note": True,
+            "notes": [self._note(user, body, "commit", sha)],
+        }
         project.discussions.setdefault(sha, []).append(disc)
         return Reply(201, disc)
 
@@ -270,7 +298,11 @@ class FakeGitLab(FakeServer):
     def _upload(self, req: Request, user: dict[str, Any], project: Project) -> Reply:
         head = f"Content-Type: {req.headers.get('content-type', '')}\r\n\r\n".encode()
         message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + req.body)
-        parts = [p for p in message.iter_parts() if p.get_param("name", header="content-disposition") == "file"] if message.is_multipart() else []
+        parts = (
+            [p for p in message.iter_parts() if p.get_param("name", header="content-disposition") == "file"]
+            if message.is_multipart()
+            else []
+        )
         if not parts or not parts[0].get_filename():
             return Reply(400, {"error": "file is missing"})
         name = parts[0].get_filename() or "file"
@@ -278,8 +310,13 @@ class FakeGitLab(FakeServer):
         url = f"/uploads/{secret}/{quote(name)}"
         alt = name.rsplit(".", 1)[0]
         image = name.lower().endswith((".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"))
-        upload = {"id": next(self._ids), "alt": alt, "url": url, "full_path": f"/-/project/{project.id}{url}",
-                  "markdown": f"![{alt}]({url})" if image else f"[{name}]({url})"}
+        upload = {
+            "id": next(self._ids),
+            "alt": alt,
+            "url": url,
+            "full_path": f"/-/project/{project.id}{url}",
+            "markdown": f"![{alt}]({url})" if image else f"[{name}]({url})",
+        }
         project.uploads.append({**upload, "content": parts[0].get_payload(decode=True)})
         return Reply(201, upload)
 

@@ -39,7 +39,9 @@ def project(fake: FakeGitLab, sha: str) -> Project:
 
 
 @pytest.fixture
-def env(fake: FakeGitLab, project: Project, sha: str, repo: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def env(
+    fake: FakeGitLab, project: Project, sha: str, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
     """GitLab CI variables of an MR pipeline on a self-managed instance under ``/gitlab``; cwd = repo."""
     monkeypatch.chdir(repo)
     return {
