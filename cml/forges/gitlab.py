@@ -200,5 +200,6 @@ def create(ctx: CIContext, token: str, options: Mapping[str, str]) -> GitLabForg
         retry_transient_errors=False,
         timeout=float(options.get("timeout", 15)),
         per_page=100,
+        keep_base_url=True,  # follow pagination links on our URL even if GitLab's external_url differs
     )
     return GitLabForge(ctx, gl)

@@ -66,7 +66,7 @@ class Translator:
         except gitlab.exceptions.GitlabError as exc:
             raise self.http(exc, what=what, method=method) from exc
         except requests.RequestException as exc:
-            raise self.network(exc, what=what, method=method) from exc
+            raise self.network(exc, method=method) from exc
 
     def http(self, exc: Any, *, what: str, method: str) -> ForgeError:
         """The cml error for an HTTP error answer (``exc`` is a ``GitlabError``)."""
@@ -100,7 +100,7 @@ class Translator:
         answered = f"GitLab answered {code}: {said}" if code else f"GitLab's answer was unusable: {said}"
         return ForgeError(f"{what}: {answered} ({self.api_url})", status=code, body=body)
 
-    def network(self, exc: Exception, *, what: str, method: str) -> Transient:
+    def network(self, exc: Exception, *, method: str) -> Transient:
         """The cml error for a network fault: MaybeWritten when a POST may have reached the server."""
         import requests
         from urllib3.exceptions import NewConnectionError

@@ -49,6 +49,8 @@ class FakeGitLab(FakeServer):
         self.job_tokens: set[str] = set()
         self.projects: dict[int, Project] = {}
         self._ids = itertools.count(1000)
+        #: The instance's configured ``external_url``, used in ``Link`` headers (None: the URL it is reached at).
+        self.external_url: str | None = None
         for method, pattern, fn in (
             ("GET", r"/api/v4/user", self._user),
             ("GET", _P, self._project),
@@ -173,9 +175,7 @@ class FakeGitLab(FakeServer):
         query = {k: v[0] for k, v in req.query.items() if k not in ("page", "per_page")}
 
         def link(n: int, rel: str) -> str:
-            return (
-                f'<{self.url}{req.path}?{urlencode({**query, "page": n, "per_page": per_page})}>; rel="{rel}"'
-            )
+            return f'<{self.external_url or self.url}{req.path}?{urlencode({**query, "page": n, "per_page": per_page})}>; rel="{rel}"'
 
         links = [link(1, "first"), link(pages, "last")]
         if page < pages:

@@ -223,3 +223,15 @@ def test_comments_skip_system_notes_and_keep_order(
     got = list(forge.comments(Target(kind="pr", ref=str(MR_IID))))
     assert [c.body for c in got] == [f"note {n}" for n in range(45) if n % 3]
     assert {c.author for c in got} == {"alice"}
+
+
+def test_pagination_survives_a_different_external_url(
+    fake: FakeGitLab, project: Project, env: dict[str, str], repo: Path
+) -> None:
+    fake.external_url = "https://gitlab.example.internal/gitlab"  # behind a proxy: links name another host
+    for n in range(130):
+        fake.add_note(project, *MR, f"chatter {n}", "alice")
+    ours = fake.add_note(project, *MR, marker("report", "abcdef") + "\nold", "project_42_bot")
+    assert update(env, report(repo)) == 0
+    assert "accuracy 0.9" in ours["body"]
+    assert len(fake.notes(project, *MR)) == 131
