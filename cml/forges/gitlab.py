@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from cml.ci import CIContext
+from cml.errors import ForgeError
 from cml.forges import Comment, Status, Target, retry
 from cml.forges.gitlab_errors import Translator
 
@@ -70,7 +71,11 @@ class GitLabForge:
         """The token's username (``GET /user``; a project access token is a bot user)."""
         if self._me is None:
             user = self._run(lambda: self.gl.http_get("/user", **_OURS), what="GET /user")
-            assert isinstance(user, dict)
+            if not isinstance(user, dict) or "username" not in user:
+                raise ForgeError(
+                    f"GET {self.gl.api_url}/user did not answer like GitLab's API",
+                    hint="check CI_API_V4_URL / CI_SERVER_URL (a self-managed instance keeps its subpath)",
+                )
             self._me = str(user["username"])
         return self._me
 

@@ -235,3 +235,21 @@ def test_pagination_survives_a_different_external_url(
     assert update(env, report(repo)) == 0
     assert "accuracy 0.9" in ours["body"]
     assert len(fake.notes(project, *MR)) == 131
+
+
+@pytest.mark.slow
+def test_thirty_percent_faults_over_twenty_creates_post_each_exactly_once(
+    fake: FakeGitLab, project: Project, env: dict[str, str], repo: Path
+) -> None:
+    def fail(req: Request) -> Fault:
+        return Fault(kind="status", status=503)
+
+    def drop(req: Request) -> Fault:
+        return Fault(kind="reset_after")  # a POST lands, then its answer is lost
+
+    fake.faults.random(0.3, [fail, drop], seed=5)
+    for n in range(20):
+        assert main(["comment", "create", str(report(repo, f"create {n}\n"))], env) == 0, f"run {n}"
+    bodies = [note["body"].splitlines()[-1] for note in fake.notes(project, *MR)]
+    assert bodies == [f"create {n}" for n in range(20)]
+    assert sum(1 for m, p, k in fake.faults.fired if m == "POST" and k == "reset_after") >= 3

@@ -108,3 +108,21 @@ def test_project_path_is_accepted_url_encoded(
     assert main(["comment", "update", "report.md"], env) == 0
     assert len(fake.notes(project, *MR)) == 1
     assert all(r.path.startswith("/api/v4/projects/group%2Fproject/") for r in fake.calls("POST"))
+
+
+def test_a_url_that_is_not_the_api_is_named(
+    fake: FakeGitLab, project: Project, env: dict[str, str], repo: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from tests.fakes.http import Reply
+
+    fake.route(
+        "GET",
+        "/wrong/api/v4/user",
+        lambda req: Reply(200, b"<html>sign in</html>", {"Content-Type": "text/html"}),
+    )
+    env["CI_API_V4_URL"] = f"{fake.url}/wrong/api/v4"
+    (repo / "report.md").write_text("# R\n")
+    assert main(["comment", "update", "report.md"], env) == 4
+    [line] = [x for x in capfd.readouterr().err.splitlines() if x.startswith("cml:")]
+    assert line.startswith(f"cml: error: GET {fake.url}/wrong/api/v4/user did not answer like GitLab's API")
+    assert "CI_API_V4_URL" in line
