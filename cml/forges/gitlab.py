@@ -1,0 +1,210 @@
+"""GitLab (gitlab.com and self-managed, subpath included) through python-gitlab.
+
+Comments are notes: on merge requests (``pr/IID``), issues (``issue/IID``) and, for commits, notes
+inside commit discussions (plain commit comments cannot be edited). Images go to the project's
+uploads API and are linked relative (``/uploads/<secret>/<name>``), which GitLab renders in notes.
+python-gitlab's own retries are off; every call goes through :func:`cml.forges.retry.call`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from cml.ci import CIContext
+from cml.errors import ForgeError
+from cml.forges import Comment, Status, Target, retry
+from cml.forges.gitlab_errors import Translator
+
+if TYPE_CHECKING:
+    import gitlab
+    from gitlab.v4.objects import Project
+
+T = TypeVar("T")
+_END = object()
+#: Passed on every call: 429 is our policy's to handle, not python-gitlab's (it would sleep itself).
+_OURS: dict[str, Any] = {"obey_rate_limit": False}
+_STATES = {"success": "success", "failure": "failed", "neutral": "success"}
+
+
+class GitLabForge:
+    """One project on one GitLab instance, reached with one token."""
+
+    name = "gitlab"
+    max_comment_chars = 1_000_000
+
+    def __init__(self, ctx: CIContext, gl: gitlab.Gitlab) -> None:
+        self.ctx = ctx
+        self.gl = gl
+        self._errors = Translator(api_url=gl.api_url, project=ctx.repo)
+        gl.session.hooks["response"].append(self._errors.remember)
+        self.project: Project = gl.projects.get(ctx.project_id or ctx.repo, lazy=True)
+        self._me: str | None = None
+        self._web: str | None = None
+
+    def _run(self, fn: Callable[[], T], *, what: str, method: str = "GET", idempotent: bool = True) -> T:
+        return retry.call(
+            lambda: self._errors.guard(fn, what=what, method=method), what=what, idempotent=idempotent
+        )
+
+    def _each(self, start: Callable[[], Iterator[Any]], *, what: str) -> Iterator[Any]:
+        """Items of a paginated listing, each page fetch retried on its own."""
+        items = self._run(start, what=what)
+        while (item := self._run(lambda: next(items, _END), what=what)) is not _END:
+            yield item
+
+    @property
+    def web_url(self) -> str:
+        """The project's web page (``GET /projects/:id`` only when the context lacks its path)."""
+        if self._web is None:
+            if "/" in self.ctx.repo and self.ctx.server_url:
+                self._web = f"{self.ctx.server_url}/{self.ctx.repo}"
+            else:
+                got = self._run(lambda: self.gl.projects.get(self.project.id, **_OURS), what="GET project")
+                self._web = str(got.web_url)
+        return self._web
+
+    def whoami(self) -> str:
+        """The token's username (``GET /user``; a project access token is a bot user)."""
+        if self._me is None:
+            user = self._run(lambda: self.gl.http_get("/user", **_OURS), what="GET /user")
+            if not isinstance(user, dict) or "username" not in user:
+                raise ForgeError(
+                    f"GET {self.gl.api_url}/user did not answer like GitLab's API",
+                    hint="check CI_API_V4_URL / CI_SERVER_URL (a self-managed instance keeps its subpath)",
+                )
+            self._me = str(user["username"])
+        return self._me
+
+    def pr_for_commit(self, sha: str) -> int | None:
+        """The newest opened MR whose head is ``sha`` (``GET .../repository/commits/:sha/merge_requests``)."""
+        commit = self.project.commits.get(sha, lazy=True)
+        mrs = self._each(
+            lambda: iter(commit.merge_requests(iterator=True, **_OURS)),
+            what=f"GET commits/{sha}/merge_requests",
+        )
+        heads = [mr for mr in mrs if mr.get("state") == "opened" and mr.get("sha") == sha]
+        return max((int(mr["iid"]) for mr in heads), default=None)
+
+    def _notes(self, target: Target) -> Any:
+        parent = self.project.mergerequests if target.kind == "pr" else self.project.issues
+        return parent.get(int(target.ref), lazy=True).notes
+
+    def _noun(self, target: Target) -> str:
+        return {"pr": "merge_requests", "issue": "issues", "commit": "commit"}[target.kind]
+
+    def _comment(self, target: Target, raw: Mapping[str, Any], discussion: str | None = None) -> Comment:
+        page = f"{self.web_url}/-/{self._noun(target)}/{target.ref}"
+        ident = f"{discussion}:{raw['id']}" if discussion else str(raw["id"])
+        author = (raw.get("author") or {}).get("username", "")
+        return Comment(id=ident, body=str(raw["body"]), author=author, url=f"{page}#note_{raw['id']}")
+
+    def comments(self, target: Target) -> Iterator[Comment]:
+        """Every non-system note on ``target``, oldest first, all pages (``GET .../notes``, ``.../discussions``)."""
+        what = f"GET {self._noun(target)}/{target.ref} notes"
+        if target.kind == "commit":
+            discussions = self.project.commits.get(target.ref, lazy=True).discussions
+            for disc in self._each(lambda: iter(discussions.list(iterator=True, **_OURS)), what=what):
+                for note in disc.attributes.get("notes", []):
+                    if not note.get("system"):
+                        yield self._comment(target, note, str(disc.id))
+            return
+        notes = self._notes(target)
+        listing = lambda: iter(notes.list(iterator=True, sort="asc", order_by="created_at", **_OURS))  # noqa: E731
+        for note in self._each(listing, what=what):
+            if not note.attributes.get("system"):
+                yield self._comment(target, note.attributes)
+
+    def create_comment(self, target: Target, body: str) -> Comment:
+        """Post a note (``POST .../notes``; commits: ``POST .../commits/:sha/discussions``).
+
+        Raises MaybeWritten when the answer was lost after the request went out.
+        """
+        what = f"POST {self._noun(target)}/{target.ref} note"
+        if target.kind == "commit":
+            discussions = self.project.commits.get(target.ref, lazy=True).discussions
+            disc = self._run(
+                lambda: discussions.create({"body": body}, **_OURS),
+                what=what,
+                method="POST",
+                idempotent=False,
+            )
+            return self._comment(target, disc.attributes["notes"][0], str(disc.id))
+        notes = self._notes(target)
+        note = self._run(
+            lambda: notes.create({"body": body}, **_OURS), what=what, method="POST", idempotent=False
+        )
+        return self._comment(target, note.attributes)
+
+    def update_comment(self, target: Target, comment: Comment, body: str) -> Comment:
+        """Edit a note (``PUT .../notes/:id``; commits: ``PUT .../discussions/:did/notes/:id``)."""
+        what = f"PUT {self._noun(target)}/{target.ref} note {comment.id}"
+        discussion, _, note_id = comment.id.rpartition(":")
+        if target.kind == "commit":
+            disc = self.project.commits.get(target.ref, lazy=True).discussions.get(discussion, lazy=True)
+            notes = disc.notes
+        else:
+            notes = self._notes(target)
+        raw = self._run(lambda: notes.update(int(note_id), {"body": body}, **_OURS), what=what, method="PUT")
+        return self._comment(target, raw, discussion or None)
+
+    def upload_assets(self, paths: Sequence[Path]) -> dict[Path, str]:
+        """Upload each file (``POST /projects/:id/uploads``); identical files are sent once.
+
+        Returns GitLab's relative ``/uploads/<secret>/<name>`` links, which render inside notes.
+        """
+        links: dict[Path, str] = {}
+        seen: dict[str, str] = {}
+        for path in paths:
+            data = path.read_bytes()
+            digest = hashlib.sha256(data).hexdigest()
+            if digest not in seen:
+                what = f"POST uploads {path.name}"
+                # A repeated upload only leaves an unused file behind: safe to retry.
+                send = functools.partial(self.project.upload, path.name, filedata=data, **_OURS)
+                got = self._run(send, what=what, method="POST")
+                seen[digest] = str(got["url"])
+            links[path] = seen[digest]
+        return links
+
+    def set_status(self, sha: str, status: Status) -> str:
+        """Set commit status ``status.name`` on ``sha`` (``POST /projects/:id/statuses/:sha``).
+
+        ``neutral`` is reported as ``success``. Returns the status's target URL or the commit page.
+        """
+        data = {
+            "state": _STATES[status.conclusion],
+            "name": status.name,
+            "description": status.title[:140],
+        }
+        if status.details_url:
+            data["target_url"] = status.details_url
+        statuses = self.project.commits.get(sha, lazy=True).statuses
+        got = self._run(lambda: statuses.create(data, **_OURS), what=f"POST statuses/{sha}", method="POST")
+        return str(got.attributes.get("target_url") or f"{self.web_url}/-/commit/{sha}")
+
+
+def root_url(ctx: CIContext) -> str:
+    """The instance root python-gitlab wants: the API URL without ``/api/v4`` (a subpath stays)."""
+    api = ctx.api_url.rstrip("/")
+    if api.endswith("/api/v4"):
+        return api[: -len("/api/v4")]
+    return ctx.server_url.rstrip("/")
+
+
+def create(ctx: CIContext, token: str, options: Mapping[str, str]) -> GitLabForge:
+    """A forge for ``ctx``'s project; python-gitlab's own retries are turned off."""
+    import gitlab
+
+    gl = gitlab.Gitlab(
+        url=options.get("url") or root_url(ctx),
+        private_token=token,
+        retry_transient_errors=False,
+        timeout=float(options.get("timeout", 15)),
+        per_page=100,
+        keep_base_url=True,  # follow pagination links on our URL even if GitLab's external_url differs
+    )
+    return GitLabForge(ctx, gl)
