@@ -80,7 +80,7 @@ class Api:
                 exc.status, exc.data, exc.headers or {}, what=what, need=need, write=write
             ) from None
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
-            raise _lost(exc, what, write) from None
+            raise _lost(exc, write) from None
         return Answer(headers=headers, data=data)
 
     def translate(
@@ -99,10 +99,10 @@ class Api:
                     status=status,
                     body=raw,
                 )
-            return retry.Transient(f"{what}: rate limited ({said})", status=status, retry_after=wait)
+            return retry.Transient(f"rate limited ({said})", status=status, retry_after=wait)
         if status >= 500:
             kind = retry.MaybeWritten if write else retry.Transient
-            return kind(f"{what}: GitHub answered {said}", status=status)
+            return kind(f"GitHub answered {said}", status=status)
         if status == 401:
             return AuthError(
                 "GitHub rejected the token (revoked or expired?)",
@@ -149,11 +149,11 @@ def _rate_limit(status: int, message: str, headers: Mapping[str, Any]) -> tuple[
     return True, 60.0 if "secondary" in lowered else None
 
 
-def _lost(exc: Exception, what: str, write: bool) -> retry.Transient:
+def _lost(exc: Exception, write: bool) -> retry.Transient:
     """A connection fault: a write that may have been sent becomes MaybeWritten."""
     import requests
 
     name = type(exc).__name__
     never_sent = isinstance(exc, requests.ConnectTimeout) or "NewConnectionError" in str(exc)
     kind = retry.MaybeWritten if write and not never_sent else retry.Transient
-    return kind(f"{what}: connection failed ({name})")
+    return kind(f"connection failed ({name})")
