@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 from tests.fakes.github import FakeGitHub  # noqa: E402
 
 RUNS = 5
-TOKEN = "tok-bench-0123456789abcdef"
+TOKEN = "tok-bench-0123456789abcdef"  # noqa: S105 (the fake's own token)
 REPO, PR, SHA = "acme/app", 7, "a" * 40
 
 

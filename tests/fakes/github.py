@@ -22,6 +22,7 @@ TokenKind = Literal["user", "installation", "readonly"]
 _DOCS = "https://docs.github.com/rest"
 _NOW = "2026-01-01T00:00:00Z"
 _NO_INTEGRATION = "Resource not accessible by integration"
+_PRIVATE = {"_issue", "_sha"}  # where the fake files a comment; never sent
 
 
 @dataclass
@@ -59,6 +60,7 @@ class FakeGitHub(FakeServer):
         self.users: dict[str, int] = {}
         self.repos: dict[str, Repo] = {}
         self._ids = 1000
+        self.exchanges: list[tuple[Request, Reply]] = []  # every routed request and its reply
         self._routes()
 
     # ---- state helpers -------------------------------------------------------------------------
@@ -164,8 +166,15 @@ class FakeGitHub(FakeServer):
 
     @staticmethod
     def public(raw: dict[str, Any]) -> dict[str, Any]:
-        """A stored object without the fake's private ``_`` keys."""
-        return {k: v for k, v in raw.items() if not k.startswith("_")}
+        """A stored object without the fake's own bookkeeping keys."""
+        return {k: v for k, v in raw.items() if k not in _PRIVATE}
+
+    def dispatch(self, req: Request) -> Reply:
+        """Route ``req`` and remember the exchange (for the OpenAPI check)."""
+        reply = super().dispatch(req)
+        with self.lock:
+            self.exchanges.append((req, reply))
+        return reply
 
     def error(self, status: int, message: str, **extra: Any) -> Reply:
         """GitHub's error body."""

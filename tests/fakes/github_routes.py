@@ -331,7 +331,7 @@ def _check_routes(
 def private_user(fake: FakeGitHub, login: str) -> dict[str, Any]:
     """``GET /user`` for a user token."""
     return {
-        **fake.user(login), "name": login.title(), "company": None, "blog": "", "location": None,
+        **fake.user(login), "user_view_type": "private", "name": login.title(), "company": None, "blog": "", "location": None,
         "email": None, "hireable": None, "bio": None, "twitter_username": None, "public_repos": 1,
         "public_gists": 0, "followers": 0, "following": 0, "created_at": "2020-01-01T00:00:00Z",
         "updated_at": "2020-01-01T00:00:00Z", "private_gists": 0, "total_private_repos": 0,

@@ -10,6 +10,8 @@ import pytest
 
 from cml.cli import main
 from tests.fakes.github import FakeGitHub
+from tests.integration.github import openapi
+from tests.integration.github.openapi import Checker
 
 REPO = "acme/app"
 USER_TOKEN = "tok-ada-5f1e9c0b7d2a4e6f"  # not shaped like a GitHub token: only registration redacts it
@@ -22,20 +24,38 @@ PR = 7
 Cml = Callable[..., int]
 
 
+@pytest.fixture(scope="session")
+def openapi_checker() -> Checker | None:
+    """GitHub's OpenAPI description, loaded once (None, and the check skipped, without npm)."""
+    spec = openapi.fetch()
+    return openapi.Checker(spec) if spec else None
+
+
 @pytest.fixture
-def fake() -> Iterator[FakeGitHub]:
-    """A started fake GitHub with ``acme/app``, PR #7 (head ``aaaa...``) and three kinds of token."""
+def fake(openapi_checker: Checker | None) -> Iterator[FakeGitHub]:
+    """A started fake GitHub with ``acme/app``, PR #7 (head ``aaaa...``) and three kinds of token.
+
+    After the test, every exchange must match GitHub's OpenAPI description.
+    """
     with FakeGitHub() as server:
         _seed(server)
         yield server
+    _check(openapi_checker, server)
 
 
 @pytest.fixture
-def fake_ghe() -> Iterator[FakeGitHub]:
+def fake_ghe(openapi_checker: Checker | None) -> Iterator[FakeGitHub]:
     """The same, served under ``/api/v3`` like GitHub Enterprise."""
     with FakeGitHub(prefix="/api/v3") as server:
         _seed(server)
         yield server
+    _check(openapi_checker, server)
+
+
+def _check(checker: Checker | None, server: FakeGitHub) -> None:
+    if checker is not None:
+        violations = checker.violations(server)
+        assert not violations, "the fake or cml broke GitHub's OpenAPI description:\n" + "\n".join(violations)
 
 
 def _seed(server: FakeGitHub) -> None:
