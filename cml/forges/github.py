@@ -48,7 +48,9 @@ class GitHubForge:
     def pr_for_commit(self, sha: str) -> int | None:
         """The newest open PR whose head is ``sha`` (``GET /repos/{o}/{r}/commits/{sha}/pulls``)."""
         path = f"{self.api.repo_path}/commits/{sha}/pulls"
-        pulls = self.api.call("GET", path, what=f"GET {path}", need="pull-requests: read").data
+        pulls = self.api.call(
+            "GET", path, what=f"GET {path}", need="pull-requests: read", params={"per_page": _PER_PAGE}
+        ).data
         heads = [p for p in pulls or [] if p.get("state") == "open" and p["head"]["sha"] == sha]
         return max((int(p["number"]) for p in heads), default=None)
 
@@ -101,16 +103,15 @@ class GitHubForge:
 
     def set_status(self, sha: str, status: Status) -> str:
         """A check run (``POST /repos/{o}/{r}/check-runs``); when refused, a commit status."""
-        summary = status.summary or status.title
-        if len(summary) > _SUMMARY_MAX:
-            note = f"\n\n(cut by {len(summary) - _SUMMARY_MAX + 100:,} characters to fit GitHub's limit)"
-            summary = summary[: _SUMMARY_MAX - 100] + note
+        from cml.markdown import fit
+
+        summary, _ = fit(status.summary or status.title, _SUMMARY_MAX, _cut_note)
         run: dict[str, Any] = {
             "name": status.name,
             "head_sha": sha,
             "status": "completed",
             "conclusion": status.conclusion,
-            "output": {"title": status.title[: _DESCRIPTION_MAX * 8], "summary": summary},
+            "output": {"title": status.title, "summary": summary},
         }
         if status.details_url:
             run["details_url"] = status.details_url
@@ -145,6 +146,10 @@ class GitHubForge:
             idempotent=True,
         )
         return target
+
+
+def _cut_note(dropped: int) -> str:
+    return f"> [!NOTE]\n> Cut by {dropped:,} characters to fit GitHub's {_SUMMARY_MAX:,}-character check run summary."
 
 
 def _comment(raw: Mapping[str, Any]) -> Comment:

@@ -126,7 +126,7 @@ def test_check_run_on_the_pr_head(fake: FakeGitHub, tmp_path: Path) -> None:
     assert run["head_sha"] == HEAD_SHA != MERGE_SHA
     assert run["conclusion"] == "failure"
     assert len(run["output"]["summary"]) <= 65_535
-    assert "cut by" in run["output"]["summary"]
+    assert "Cut by" in run["output"]["summary"]
 
 
 def test_commit_status_when_check_runs_are_refused(fake: FakeGitHub, tmp_path: Path) -> None:

@@ -149,9 +149,12 @@ def test_auto_target_looks_up_the_pr_for_a_push(
 def test_github_enterprise_prefix(fake_ghe: FakeGitHub, tmp_path: Path, cml: Cml, report: Path) -> None:
     env = actions_env(fake_ghe, tmp_path)
     assert env["GITHUB_API_URL"].endswith("/api/v3")
-    for _ in range(2):
-        assert cml("comment", "update", str(report), env=env) == 0
+    assert cml("comment", "update", str(report), env=env) == 0
+    for i in range(120):
+        fake_ghe.add_issue_comment(REPO, PR, f"chatter {i}", "bob")
+    assert cml("comment", "update", str(report), env=env) == 0
     assert len(_ours(fake_ghe)) == 1
+    assert len(fake_ghe.calls("GET", r"/comments$")) == 3  # the second page's Link kept /api/v3
 
 
 def test_thirty_percent_faults_keep_one_comment(
