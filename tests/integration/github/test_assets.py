@@ -138,3 +138,18 @@ def test_commit_status_when_check_runs_are_refused(fake: FakeGitHub, tmp_path: P
     assert status["context"] == "cml/gate"
     assert len(status["description"]) == 140
     assert url == status["target_url"]
+
+
+def test_lost_answers_during_upload_leave_one_commit(
+    fake: FakeGitHub, env: dict[str, str], cml: Cml, repo: Path
+) -> None:
+    png(repo / "a.png", 5)
+    (repo / "r.md").write_text("![a](a.png)\n")
+    for path in ("/git/blobs$", "/git/trees$", "/git/commits$", "/git/refs$"):
+        fake.faults.add("reset_after", method="POST", path=path)
+    assert cml("comment", "update", str(repo / "r.md"), env=env) == 0
+    state = fake.repos[REPO]
+    head = state.refs["heads/cml-assets"]
+    assert state.commits[head]["parents"] == []
+    assert len(fake.faults.fired) == 4
+    assert f"/blob/{head}/" in str(state.issue_comments[0]["body"])

@@ -159,3 +159,13 @@ def test_long_report_is_cut_and_kept_in_the_job_summary(
     assert len(str(posted["body"])) <= 65536
     assert "This report was cut by" in str(posted["body"])
     assert Path(env["GITHUB_STEP_SUMMARY"]).read_text().count("## part 19") == 1
+
+
+def test_dropped_before_storing_is_posted_again(
+    fake: FakeGitHub, env: dict[str, str], cml: Cml, report: Path
+) -> None:
+    fake.faults.add("reset_before", method="POST", path=r"/comments$", times=2)
+    assert cml("comment", "create", str(report), env=env) == 0
+    assert len(fake.repos[REPO].issue_comments) == 1
+    assert len(fake.calls("POST")) == 1  # the two dropped tries never reached the routes
+    assert [k for _, _, k in fake.faults.fired] == ["reset_before", "reset_before"]
