@@ -59,8 +59,10 @@ class GitHubForge:
             return f"{self.api.repo_path}/commits/{target.ref}/comments"
         return f"{self.api.repo_path}/issues/{target.ref}/comments"
 
-    def _need(self, target: Target) -> str:
-        return {"pr": "pull-requests: write", "issue": "issues: write"}.get(target.kind, "contents: write")
+    def _need(self, target: Target, access: str = "write") -> str:
+        """The workflow permission a comment on ``target`` needs, for 403 messages."""
+        scope = {"pr": "pull-requests", "issue": "issues"}.get(target.kind, "contents")
+        return f"{scope}: {access}"
 
     def comments(self, target: Target) -> Iterator[Comment]:
         """Every comment on ``target``, oldest first, following ``Link: rel="next"`` pages."""
@@ -68,7 +70,7 @@ class GitHubForge:
         params: dict[str, Any] | None = {"per_page": _PER_PAGE}
         while url:
             answer = self.api.call(
-                "GET", url, what=f"list comments on {target}", need="contents: read", params=params
+                "GET", url, what=f"list comments on {target}", need=self._need(target, "read"), params=params
             )
             for raw in answer.data or []:
                 yield _comment(raw)
