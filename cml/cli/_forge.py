@@ -54,7 +54,8 @@ def open_forge(args: argparse.Namespace, env: Mapping[str, str], ctx: ci.CIConte
     token, _source = ci.resolve_token(ctx.forge, env, getattr(args, "token", None))
     if token:
         register_secret(token, env)
-    return Session(ctx, make_forge(ctx, token))
+    options = {"assets_branch": env["CML_ASSETS_BRANCH"]} if env.get("CML_ASSETS_BRANCH") else {}
+    return Session(ctx, make_forge(ctx, token, options))
 
 
 _TARGET = re.compile(r"^(?P<kind>auto|pr|commit|issue)(?:/(?P<ref>[^/\s]+))?$")

@@ -1,0 +1,189 @@
+"""The GitHub forge (PyGithub): issue/PR and commit comments, check runs, private image assets.
+
+Requests go through :class:`cml.forges.github_http.Api` (one retry policy, errors translated).
+Targets ``pr/N`` and ``issue/N`` use issue comments; ``commit/SHA`` uses commit comments. A cold
+sticky update costs ``GET /user``, the comment pages and one ``PATCH`` or ``POST``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from cml.ci import CIContext
+from cml.errors import AuthError
+from cml.forges import Comment, Status, Target
+from cml.forges.github_http import Api
+
+_BOT = "github-actions[bot]"
+_PER_PAGE = 100
+_SUMMARY_MAX = 65_535
+_DESCRIPTION_MAX = 140
+
+
+class GitHubForge:
+    """GitHub or GitHub Enterprise (``api_url`` = ``https://HOST/api/v3``)."""
+
+    name = "github"
+    max_comment_chars = 65_536
+
+    def __init__(self, ctx: CIContext, api: Api, assets_branch: str = "cml-assets") -> None:
+        self.ctx = ctx
+        self.api = api
+        self.assets_branch = assets_branch
+        self._me: str | None = None
+
+    def whoami(self) -> str:
+        """The token's login (``GET /user``); an Actions installation token is ``github-actions[bot]``."""
+        if self._me is None:
+            try:
+                self._me = str(self.api.call("GET", "/user", what="GET /user", need="").data["login"])
+            except AuthError as exc:
+                if exc.status != 403:
+                    raise
+                self._me = _BOT  # installation tokens may not read /user: "Resource not accessible"
+        return self._me
+
+    def pr_for_commit(self, sha: str) -> int | None:
+        """The newest open PR whose head is ``sha`` (``GET /repos/{o}/{r}/commits/{sha}/pulls``)."""
+        path = f"{self.api.repo_path}/commits/{sha}/pulls"
+        pulls = self.api.call(
+            "GET", path, what=f"GET {path}", need="pull-requests: read", params={"per_page": _PER_PAGE}
+        ).data
+        heads = [p for p in pulls or [] if p.get("state") == "open" and p["head"]["sha"] == sha]
+        return max((int(p["number"]) for p in heads), default=None)
+
+    def _comments_path(self, target: Target) -> str:
+        if target.kind == "commit":
+            return f"{self.api.repo_path}/commits/{target.ref}/comments"
+        return f"{self.api.repo_path}/issues/{target.ref}/comments"
+
+    def _need(self, target: Target, access: str = "write") -> str:
+        """The workflow permission a comment on ``target`` needs, for 403 messages."""
+        scope = {"pr": "pull-requests", "issue": "issues"}.get(target.kind, "contents")
+        return f"{scope}: {access}"
+
+    def comments(self, target: Target) -> Iterator[Comment]:
+        """Every comment on ``target``, oldest first, following ``Link: rel="next"`` pages."""
+        url: str | None = self._comments_path(target)
+        params: dict[str, Any] | None = {"per_page": _PER_PAGE}
+        while url:
+            answer = self.api.call(
+                "GET", url, what=f"list comments on {target}", need=self._need(target, "read"), params=params
+            )
+            for raw in answer.data or []:
+                yield _comment(raw)
+            url, params = _next_link(answer.headers), None
+
+    def create_comment(self, target: Target, body: str) -> Comment:
+        """``POST`` an issue or commit comment. Raises MaybeWritten when its answer was lost."""
+        path = self._comments_path(target)
+        answer = self.api.call(
+            "POST", path, what=f"comment on {target}", need=self._need(target), body={"body": body}
+        )
+        return _comment(answer.data)
+
+    def update_comment(self, target: Target, comment: Comment, body: str) -> Comment:
+        """``PATCH /repos/{o}/{r}/issues/comments/{id}`` (or ``/comments/{id}`` on a commit)."""
+        kind = "comments" if target.kind == "commit" else "issues/comments"
+        path = f"{self.api.repo_path}/{kind}/{comment.id}"
+        answer = self.api.call(
+            "PATCH",
+            path,
+            what=f"edit comment {comment.id} on {target}",
+            need=self._need(target),
+            body={"body": body},
+        )
+        return _comment(answer.data)
+
+    def upload_assets(self, paths: Sequence[Path]) -> dict[Path, str]:
+        """Commit the files by content hash to the assets branch; links are commit-pinned blob URLs."""
+        from cml.forges import github_assets
+
+        return github_assets.upload(self.api, self.assets_branch, paths)
+
+    def set_status(self, sha: str, status: Status) -> str:
+        """A check run (``POST /repos/{o}/{r}/check-runs``); when refused, a commit status."""
+        from cml.markdown import fit
+
+        summary, _ = fit(status.summary or status.title, _SUMMARY_MAX, _cut_note)
+        run: dict[str, Any] = {
+            "name": status.name,
+            "head_sha": sha,
+            "status": "completed",
+            "conclusion": status.conclusion,
+            "output": {"title": status.title, "summary": summary},
+        }
+        if status.details_url:
+            run["details_url"] = status.details_url
+        path = f"{self.api.repo_path}/check-runs"
+        try:  # a duplicate check run is harmless (the newest one shows), so a lost answer is retried
+            data = self.api.call(
+                "POST", path, what="create check run", need="checks: write", body=run, idempotent=True
+            ).data
+            return str(data["html_url"])
+        except AuthError as exc:
+            if exc.status != 403:
+                raise
+        return self._commit_status(sha, status)
+
+    def _commit_status(self, sha: str, status: Status) -> str:
+        """``POST /repos/{o}/{r}/statuses/{sha}`` (context = name; re-posting replaces it)."""
+        state = "failure" if status.conclusion == "failure" else "success"
+        target = status.details_url or f"{self.ctx.server_url}/{self.ctx.repo}/commit/{sha}"
+        body = {
+            "state": state,
+            "context": status.name,
+            "description": status.title[:_DESCRIPTION_MAX],
+            "target_url": target,
+        }
+        path = f"{self.api.repo_path}/statuses/{sha}"
+        self.api.call(
+            "POST",
+            path,
+            what="create commit status",
+            need="checks: write (or statuses: write)",
+            body=body,
+            idempotent=True,
+        )
+        return target
+
+
+def _cut_note(dropped: int) -> str:
+    return f"> [!NOTE]\n> Cut by {dropped:,} characters to fit GitHub's {_SUMMARY_MAX:,}-character check run summary."
+
+
+def _comment(raw: Mapping[str, Any]) -> Comment:
+    user = raw.get("user") or {}
+    return Comment(
+        id=str(raw["id"]), body=raw.get("body") or "", author=user.get("login", ""), url=raw["html_url"]
+    )
+
+
+def _next_link(headers: Mapping[str, Any]) -> str | None:
+    """The ``rel="next"`` URL of a ``Link`` header, if any."""
+    link = next((str(v) for k, v in headers.items() if str(k).lower() == "link"), "")
+    for part in link.split(","):
+        url, _, rel = part.partition(";")
+        if 'rel="next"' in rel:
+            return url.strip().strip("<>")
+    return None
+
+
+def create(ctx: CIContext, token: str, options: Mapping[str, str]) -> GitHubForge:
+    """A GitHubForge on ``ctx.api_url`` with PyGithub's own throttling and retries off (ours apply)."""
+    from github import Auth, Github
+
+    client = Github(
+        base_url=ctx.api_url,
+        auth=Auth.Token(token),
+        seconds_between_requests=0,
+        seconds_between_writes=0,
+        retry=None,
+        timeout=15,
+        per_page=_PER_PAGE,
+        lazy=True,
+    )
+    client.get_repo(ctx.repo)  # lazy: no request, but checks the name's shape
+    return GitHubForge(ctx, Api(ctx, client.requester), options.get("assets_branch") or "cml-assets")

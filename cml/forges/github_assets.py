@@ -1,0 +1,114 @@
+"""Private images on GitHub: committed by content hash to an assets branch of the same repository.
+
+Git Data API only (no clone, no push): read the branch head and its tree, create a blob for each
+file not already there, one tree and one commit for all of them, then move the branch (non-force;
+when another run moved it first, build again on the new head). Links are commit-pinned blob URLs
+on the repository's own host, so an image is exactly as private as the repository.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+from cml.errors import ForgeError, InputError
+from cml.forges.github_http import Api
+
+_NEED = "contents: write"
+_ATTEMPTS = 4
+
+
+def _name(path: Path) -> str:
+    """``<sha256>.<ext>``: one name per content, so a re-run uploads nothing."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return f"{digest}{path.suffix.lower()}"
+
+
+def _check(paths: Sequence[Path]) -> None:
+    for path in paths:
+        if path.suffix.lower() == ".svg":
+            raise InputError(f"{path}: GitHub does not render SVG from a repository in comments: render PNG")
+        if not path.is_file():
+            raise InputError(f"{path}: no such file")
+
+
+def upload(api: Api, branch: str, paths: Sequence[Path]) -> dict[Path, str]:
+    """Store ``paths`` on ``branch`` in one commit; return each file's commit-pinned link.
+
+    Raises InputError for SVG or missing files (before any request), AuthError without
+    ``contents: write``. Endpoints: ``GET git/ref``, ``GET git/trees``, ``POST git/blobs``,
+    ``POST git/trees``, ``POST git/commits``, ``PATCH git/refs`` (or ``POST git/refs``).
+    """
+    _check(paths)
+    names = {path: _name(path) for path in paths}
+    for _ in range(_ATTEMPTS):
+        head = _head(api, branch)
+        present = _tree_paths(api, head) if head else set()
+        missing = {p: n for p, n in names.items() if n not in present}
+        commit = _commit(api, head, missing) if missing else head
+        if commit is None or commit == head or _move(api, branch, head, commit):
+            base = f"{api.ctx.server_url}/{api.ctx.repo}/blob/{commit}"
+            return {path: f"{base}/{name}?raw=true" for path, name in names.items()}
+    raise ForgeError(f"could not update branch {branch} of {api.ctx.repo}: it kept moving")
+
+
+def _head(api: Api, branch: str) -> str | None:
+    """The branch's commit sha, None when the branch does not exist (``GET git/ref/heads/B``)."""
+    path = f"{api.repo_path}/git/ref/heads/{branch}"
+    try:
+        return str(api.call("GET", path, what=f"read branch {branch}", need=_NEED).data["object"]["sha"])
+    except ForgeError as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def _tree_paths(api: Api, commit: str) -> set[str]:
+    path = f"{api.repo_path}/git/trees/{commit}"
+    data = api.call("GET", path, what="read the assets tree", need=_NEED).data
+    return {entry["path"] for entry in data.get("tree", [])}
+
+
+def _commit(api: Api, head: str | None, files: dict[Path, str]) -> str:
+    """Blobs, one tree on top of ``head``'s and one commit; returns the commit sha."""
+    entries = []
+    for path, name in files.items():
+        content = base64.b64encode(path.read_bytes()).decode("ascii")
+        blob = api.call(
+            "POST", f"{api.repo_path}/git/blobs", what=f"upload {path.name}", need=_NEED,
+            body={"content": content, "encoding": "base64"}, idempotent=True,
+        ).data  # fmt: skip
+        entries.append({"path": name, "mode": "100644", "type": "blob", "sha": blob["sha"]})
+    tree_body: dict[str, object] = {"tree": entries}
+    if head:
+        tree_body["base_tree"] = head
+    tree = api.call(
+        "POST", f"{api.repo_path}/git/trees", what="create tree", need=_NEED, body=tree_body, idempotent=True
+    ).data
+    body = {"message": f"cml: {len(files)} asset(s)", "tree": tree["sha"], "parents": [head] if head else []}
+    made = api.call(
+        "POST", f"{api.repo_path}/git/commits", what="create commit", need=_NEED, body=body, idempotent=True
+    ).data
+    return str(made["sha"])
+
+
+def _move(api: Api, branch: str, head: str | None, commit: str) -> bool:
+    """Point ``branch`` at ``commit``; False when it moved meanwhile (422), so the caller rebuilds."""
+    try:
+        if head is None:
+            api.call(
+                "POST", f"{api.repo_path}/git/refs", what=f"create branch {branch}", need=_NEED,
+                body={"ref": f"refs/heads/{branch}", "sha": commit}, idempotent=True,
+            )  # fmt: skip
+        else:
+            api.call(
+                "PATCH", f"{api.repo_path}/git/refs/heads/{branch}", what=f"move branch {branch}",
+                need=_NEED, body={"sha": commit, "force": False},
+            )  # fmt: skip
+    except ForgeError as exc:
+        if exc.status != 422:
+            raise
+        return _head(api, branch) == commit  # our own earlier try may have landed
+    return True
