@@ -1,0 +1,151 @@
+"""Plots as PNG: plotly figures rendered by kaleido through the system Chromium, one browser per call.
+
+Rendering is pure (figures in, PNG files out, no network). The only outside lookup is
+:func:`find_browser`, which is handed the environment mapping; Chromium is never downloaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import shutil
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from cml.errors import ConfigError
+from cml.log import logger
+
+#: Pixel size of every PNG (CSS pixels; the file is ``SCALE`` times larger for sharp text).
+WIDTH, HEIGHT, SCALE = 800, 450, 1
+#: Executable names searched on ``PATH``, smallest Debian package first.
+BROWSER_NAMES = (
+    "chromium-headless-shell",
+    "chromium",
+    "chromium-browser",
+    "google-chrome-stable",
+    "google-chrome",
+    "chrome",
+)
+_INSTALL_HINT = (
+    "install it with `apt-get install chromium-headless-shell fonts-liberation` "
+    "or point BROWSER_PATH at a Chromium executable"
+)
+_RENDER_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Series:
+    """One trace: ``name`` (shown in the legend, e.g. ``base`` / ``head``), its x and y values."""
+
+    name: str
+    x: Sequence[float | str]
+    y: Sequence[float]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Figure:
+    """One plot. ``heatmap`` takes ``z`` (rows x columns) and one Series whose ``x`` labels both axes."""
+
+    title: str
+    kind: Literal["line", "step", "scatter", "bar", "heatmap"]
+    x_label: str
+    y_label: str
+    series: Sequence[Series]
+    z: Sequence[Sequence[float]] | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind == "heatmap":
+            labels = self.series[0].x if len(self.series) == 1 else None
+            if labels is None or self.z is None or not _square(self.z, len(labels)):
+                raise ValueError(f"heatmap {self.title!r} needs one Series of labels and a square z")
+            return
+        for s in self.series:
+            if len(s.x) != len(s.y):
+                raise ValueError(f"series {s.name!r} of {self.title!r}: {len(s.x)} x but {len(s.y)} y")
+
+
+def _square(z: Sequence[Sequence[float]], n: int) -> bool:
+    return len(z) == n and all(len(row) == n for row in z)
+
+
+def find_browser(env: Mapping[str, str]) -> str:
+    """Return the Chromium executable: ``BROWSER_PATH`` if set, else the first of BROWSER_NAMES on ``PATH``.
+
+    Raises ConfigError (naming the Debian package to install) when there is none.
+    """
+    if explicit := env.get("BROWSER_PATH"):
+        if Path(explicit).is_file() and os.access(explicit, os.X_OK):
+            return explicit
+        raise ConfigError(f"BROWSER_PATH={explicit} is not an executable file", hint=_INSTALL_HINT)
+    search = env.get("PATH", "")
+    for name in BROWSER_NAMES:
+        if found := shutil.which(name, path=search):
+            return found
+    raise ConfigError("no Chromium found on PATH to render plots", hint=_INSTALL_HINT)
+
+
+def file_names(figures: Sequence[Figure]) -> list[str]:
+    """A unique, stable PNG file name per figure: ``01-<title-slug>.png``."""
+    names = []
+    for i, fig in enumerate(figures, 1):
+        slug = re.sub(r"[^a-z0-9]+", "-", fig.title.lower()).strip("-")[:60] or "figure"
+        names.append(f"{i:02d}-{slug}.png")
+    return names
+
+
+def render(figures: Sequence[Figure], out_dir: Path, *, env: Mapping[str, str] | None = None) -> list[Path]:
+    """Render each figure to a PNG in ``out_dir`` (created) with one Chromium; return the paths in order.
+
+    ``env`` (default: the process environment) is only used to find the browser. Raises ConfigError
+    when no Chromium is found or it fails to render.
+    """
+    if not figures:
+        return []
+    browser = find_browser(os.environ if env is None else env)
+    from cml.report._plotly import to_plotly  # noqa: PLC0415 (plotly is heavy)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / name for name in file_names(figures)]
+    jobs = [(to_plotly(fig), path) for fig, path in zip(figures, paths, strict=True)]
+    try:
+        with _quiet_browser_logs():
+            asyncio.run(_render_all(jobs, browser))
+    except Exception as exc:
+        reason = str(exc.args[0]) if exc.args else type(exc).__name__
+        raise ConfigError(
+            f"Chromium at {browser} failed to render plots: {reason}", hint=_INSTALL_HINT
+        ) from exc
+    return paths
+
+
+@contextmanager
+def _quiet_browser_logs() -> Iterator[None]:
+    """Keep kaleido's and choreographer's chatter (browser stderr, watchdog notes) out unless --debug."""
+    if logger.isEnabledFor(logging.DEBUG):
+        yield
+        return
+    noisy = [logging.getLogger(name) for name in ("choreographer", "kaleido", "logistro")]
+    levels = [log.level for log in noisy]
+    for log in noisy:
+        log.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for log, level in zip(noisy, levels, strict=True):
+            log.setLevel(level)
+
+
+async def _render_all(jobs: Sequence[tuple[Any, Path]], browser: str) -> None:
+    """Start one browser, render every (plotly figure, path) job with it, then close it."""
+    import kaleido  # noqa: PLC0415 (heavy; imported only when plots are made)
+
+    opts = {"format": "png", "width": WIDTH, "height": HEIGHT, "scale": SCALE}
+    async with kaleido.Kaleido(n=1, path=browser, mathjax=False, timeout=_RENDER_TIMEOUT_S) as k:
+        for fig, path in jobs:
+            path.write_bytes(await k.calc_fig(fig, opts=opts))
+            logger.debug("rendered %s", path)
