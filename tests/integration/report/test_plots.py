@@ -95,6 +95,13 @@ def test_head_only_figure_has_no_base_colour(tmp_path: Path, browser: str) -> No
     assert _rgb(BASE_COLOR) not in colours
 
 
+def test_reused_page_leaks_nothing_between_figures(tmp_path: Path, browser: str) -> None:
+    _, heatmap = section(HEAD, BASE, title="Classifier")
+    together = render([heatmap, _curve("step")], tmp_path / "a", env={"BROWSER_PATH": browser})
+    alone = render([_curve("step")], tmp_path / "b", env={"BROWSER_PATH": browser})
+    assert together[1].read_bytes() == alone[0].read_bytes()
+
+
 def test_found_on_path_by_name(tmp_path: Path, browser: str) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()

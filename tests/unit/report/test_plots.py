@@ -94,7 +94,7 @@ def test_render_nothing_needs_no_browser(tmp_path: Path) -> None:
 def test_plotly_styling() -> None:
     from cml.report._plotly import BASE_COLOR, HEAD_COLOR, to_plotly  # noqa: PLC0415
 
-    fig = to_plotly(_line(kind="step")).to_dict()
+    fig = to_plotly(_line(kind="step"))
     assert [t["name"] for t in fig["data"]] == ["base", "head"]
     assert [t["line"]["color"] for t in fig["data"]] == [BASE_COLOR, HEAD_COLOR]
     assert {t["line"]["shape"] for t in fig["data"]} == {"hv"}
@@ -111,8 +111,32 @@ def test_plotly_heatmap_uses_category_axes() -> None:
     cm = Figure(
         title="cm", kind="heatmap", x_label="Predicted", y_label="Actual", series=[labels], z=[[5, 1], [2, 7]]
     )
-    fig = to_plotly(cm).to_dict()
+    fig = to_plotly(cm)
     assert fig["data"][0]["type"] == "heatmap"
     assert fig["data"][0]["z"] == [[5, 1], [2, 7]]
     assert fig["layout"]["xaxis"]["type"] == fig["layout"]["yaxis"]["type"] == "category"
     assert fig["layout"]["yaxis"]["autorange"] == "reversed"
+
+
+def test_bar_labels_and_categorical_axis() -> None:
+    from cml.report._plotly import to_plotly  # noqa: PLC0415
+
+    bars = Figure(
+        title="Metrics", kind="bar", x_label="metric", y_label="value",
+        series=[Series(name="head", x=["acc", "f1"], y=[0.912345, 1.0])],
+    )  # fmt: skip
+    fig = to_plotly(bars)
+    assert fig["data"][0]["type"] == "bar"
+    assert fig["data"][0]["text"] == ["0.9123", "1"]
+    assert fig["layout"]["xaxis"]["type"] == "category"
+    assert "type" not in fig["layout"]["yaxis"]
+
+
+def test_current_kaleido_keeps_one_page() -> None:
+    import kaleido  # noqa: PLC0415
+
+    from cml.report.plots import _kaleido_class  # noqa: PLC0415
+
+    cls = _kaleido_class()
+    assert cls is not kaleido.Kaleido, "kaleido internals moved: every figure reloads plotly.js again"
+    assert issubclass(cls, kaleido.Kaleido)
