@@ -10,8 +10,6 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tabulate import tabulate
-
 from cml.errors import InputError
 from cml.report.plots import Figure, Series
 
@@ -157,6 +155,8 @@ def _base_score(base: Scores | None, label: str) -> ClassScore | None:
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
+    from tabulate import tabulate  # noqa: PLC0415 (133 ms; kept out of `cml --help`)
+
     align = ["left", *["right"] * (len(headers) - 1)]
     return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True, colalign=align)
 

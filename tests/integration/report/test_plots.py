@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -108,6 +110,27 @@ def test_found_on_path_by_name(tmp_path: Path, browser: str) -> None:
     (bin_dir / "chromium").symlink_to(browser)
     (path,) = render([_curve("line")], tmp_path / "out", env={"PATH": str(bin_dir)})
     assert png.read(path).width == plots.WIDTH * plots.SCALE
+
+
+_OFFLINE = """
+import sys
+from pathlib import Path
+from cml.report.plots import Figure, Series, render
+line = Series(name="head", x=[0, 1], y=[0, 1])
+fig = Figure(title="offline", kind="line", x_label="x", y_label="y", series=[line])
+print(render([fig], Path(sys.argv[1]))[0])
+"""
+
+
+def test_renders_without_any_network(tmp_path: Path, browser: str) -> None:
+    if subprocess.run(["unshare", "-n", "true"], check=False, capture_output=True).returncode:
+        pytest.skip("cannot make a network namespace here (needs root and unshare)")
+    env = {**os.environ, "BROWSER_PATH": browser, "PYTHONPATH": str(Path(__file__).parents[3])}
+    done = subprocess.run(
+        ["unshare", "-n", sys.executable, "-c", _OFFLINE, str(tmp_path)],
+        env=env, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert png.read(Path(done.stdout.strip())).width == plots.WIDTH * plots.SCALE
 
 
 def test_missing_chromium_is_a_config_error(tmp_path: Path) -> None:

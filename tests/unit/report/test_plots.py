@@ -140,3 +140,13 @@ def test_current_kaleido_keeps_one_page() -> None:
     cls = _kaleido_class()
     assert cls is not kaleido.Kaleido, "kaleido internals moved: every figure reloads plotly.js again"
     assert issubclass(cls, kaleido.Kaleido)
+
+
+def test_page_loads_nothing_from_the_network() -> None:
+    from kaleido import PageGenerator  # noqa: PLC0415
+
+    from cml.report.plots import plotly_js  # noqa: PLC0415
+
+    page = PageGenerator(plotly=plotly_js(), mathjax=False).generate_index()
+    assert plotly_js() in page
+    assert "http" not in page.replace("http-equiv", "")
