@@ -78,8 +78,8 @@ def test_revoked_token(
     captured = capfd.readouterr()
     line = _error_line(captured.err)
     assert "GitHub rejected the token (revoked or expired?)" in line
-    assert "tok-revoked-0123456789" not in captured.err
-    assert "tok-revoked-0123456789" not in captured.out.replace("::add-mask::tok-revoked-0123456789", "", 1)
+    assert "tok-revoked-0123456789" not in captured.out
+    assert "tok-revoked-0123456789" not in captured.err.replace("::add-mask::tok-revoked-0123456789", "", 1)
 
 
 def test_unknown_repo_names_repo_and_api(
@@ -107,8 +107,8 @@ def test_token_never_printed_but_masked_first(
     fake.faults.add("status", method="GET", status=503)
     cml(*debug, "comment", "update", str(report), env=env)
     captured = capfd.readouterr()
-    assert captured.out.splitlines()[0] == f"::add-mask::{token}"
-    rest = captured.out.split("\n", 1)[1] + captured.err
+    assert captured.err.splitlines()[0] == f"::add-mask::{token}"  # on stderr: stdout stays clean for --json
+    rest = captured.err.split("\n", 1)[1] + captured.out
     assert token not in rest
     if debug:
         assert "GET" in captured.err  # the debug log did run
