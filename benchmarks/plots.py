@@ -64,7 +64,7 @@ def _python(code: str, env: dict[str, str]) -> tuple[float, str]:
 def main() -> None:
     """Print both timings and their ratio."""
     sys.path.insert(0, str(ROOT))
-    from cml.report.plots import find_browser  # noqa: PLC0415
+    from cml.report.plots import find_browser
 
     browser = find_browser(os.environ)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "BROWSER_PATH": browser}

@@ -155,7 +155,7 @@ def _base_score(base: Scores | None, label: str) -> ClassScore | None:
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
-    from tabulate import tabulate  # noqa: PLC0415 (133 ms; kept out of `cml --help`)
+    from tabulate import tabulate
 
     align = ["left", *["right"] * (len(headers) - 1)]
     return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True, colalign=align)

@@ -105,9 +105,9 @@ def render(figures: Sequence[Figure], out_dir: Path, *, env: Mapping[str, str] |
     """
     if not figures:
         return []
-    import asyncio  # noqa: PLC0415 (45 ms; kept out of `cml --help`)
+    import asyncio
 
-    from cml.report._plotly import to_plotly  # noqa: PLC0415 (it imports this module)
+    from cml.report._plotly import to_plotly
 
     browser, script = find_browser(os.environ if env is None else env), plotly_js()
     try:
@@ -159,7 +159,7 @@ def plotly_js() -> str:
 
     Raises ConfigError when the plotly install lacks it.
     """
-    import plotly  # noqa: PLC0415
+    import plotly
 
     bundled = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     if not bundled.is_file():
@@ -173,7 +173,7 @@ def _kaleido_class() -> Any:
     Stock kaleido reloads the page (and its 4 MB plotly.js) after every figure: three quarters of
     the render time here, for byte-identical PNGs. Falls back to stock kaleido if its internals moved.
     """
-    import kaleido  # noqa: PLC0415 (heavy; imported only when plots are made)
+    import kaleido
 
     stock = kaleido.Kaleido
     if not callable(getattr(stock, "_return_kaleido_tab", None)):

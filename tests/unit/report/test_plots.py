@@ -92,7 +92,7 @@ def test_render_nothing_needs_no_browser(tmp_path: Path) -> None:
 
 
 def test_plotly_styling() -> None:
-    from cml.report._plotly import BASE_COLOR, HEAD_COLOR, to_plotly  # noqa: PLC0415
+    from cml.report._plotly import BASE_COLOR, HEAD_COLOR, to_plotly
 
     fig = to_plotly(_line(kind="step"))
     assert [t["name"] for t in fig["data"]] == ["base", "head"]
@@ -105,7 +105,7 @@ def test_plotly_styling() -> None:
 
 
 def test_plotly_heatmap_uses_category_axes() -> None:
-    from cml.report._plotly import to_plotly  # noqa: PLC0415
+    from cml.report._plotly import to_plotly
 
     labels = Series(name="head", x=["0", "1"], y=[])
     cm = Figure(
@@ -119,7 +119,7 @@ def test_plotly_heatmap_uses_category_axes() -> None:
 
 
 def test_bar_labels_and_categorical_axis() -> None:
-    from cml.report._plotly import to_plotly  # noqa: PLC0415
+    from cml.report._plotly import to_plotly
 
     bars = Figure(
         title="Metrics", kind="bar", x_label="metric", y_label="value",
@@ -133,9 +133,9 @@ def test_bar_labels_and_categorical_axis() -> None:
 
 
 def test_current_kaleido_keeps_one_page() -> None:
-    import kaleido  # noqa: PLC0415
+    import kaleido
 
-    from cml.report.plots import _kaleido_class  # noqa: PLC0415
+    from cml.report.plots import _kaleido_class
 
     cls = _kaleido_class()
     assert cls is not kaleido.Kaleido, "kaleido internals moved: every figure reloads plotly.js again"
@@ -143,9 +143,9 @@ def test_current_kaleido_keeps_one_page() -> None:
 
 
 def test_page_loads_nothing_from_the_network() -> None:
-    from kaleido import PageGenerator  # noqa: PLC0415
+    from kaleido import PageGenerator
 
-    from cml.report.plots import plotly_js  # noqa: PLC0415
+    from cml.report.plots import plotly_js
 
     page = PageGenerator(plotly=plotly_js(), mathjax=False).generate_index()
     assert plotly_js() in page
