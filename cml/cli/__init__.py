@@ -19,7 +19,7 @@ from cml.errors import CmlError
 from cml.log import logger, redact, setup
 
 #: Command modules, in the order ``cml --help`` lists them.
-COMMANDS: tuple[str, ...] = ("comment", "publish")
+COMMANDS: tuple[str, ...] = ("comment", "publish", "report", "check")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,7 +53,10 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return 130
     except Exception as exc:  # a bug: say so in one line, full trace only with --debug
         logger.debug("%s", traceback.format_exc())
-        print(f"cml: internal error: {redact(f'{type(exc).__name__}: {exc}')} (rerun with --debug)", file=sys.stderr)
+        print(
+            f"cml: internal error: {redact(f'{type(exc).__name__}: {exc}')} (rerun with --debug)",
+            file=sys.stderr,
+        )
         return 1
     return code
 

@@ -20,7 +20,9 @@ def register(sub: Any) -> None:
         ("update", "edit our newest comment with the same --watermark-title, else post one"),
     ):
         p = verbs.add_parser(verb, help=text, description=text)
-        p.add_argument("report", type=Path, metavar="REPORT.md", help="markdown file; local images are uploaded")
+        p.add_argument(
+            "report", type=Path, metavar="REPORT.md", help="markdown file; local images are uploaded"
+        )
         p.add_argument(
             "--target",
             default="auto",
@@ -77,7 +79,9 @@ def _dry_run(
     for src, path in files.items():
         print(f"would upload {src} ({path.stat().st_size} bytes) and relink it")
     if sticky:
-        print(f"would read every comment on {where} and edit the newest one by the token's user titled {title!r}")
+        print(
+            f"would read every comment on {where} and edit the newest one by the token's user titled {title!r}"
+        )
         print("else would create one")
     else:
         print(f"would create a comment on {where} titled {title!r}")

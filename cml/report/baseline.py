@@ -1,0 +1,88 @@
+"""Find the baseline commit and read files at it; fall back to a report stored on its comments.
+
+Which commit is the baseline:
+
+* ``--base REV`` when given;
+* in a PR/MR pipeline, the merge-base of HEAD and the target (``CIContext.base_sha``, else
+  ``origin/<base_ref>``); in a shallow clone the base commit alone is fetched
+  (``git fetch --depth=1 origin SHA``) and used as it is when the merge-base cannot be computed;
+* otherwise the merge-base of HEAD and the default branch (``origin/HEAD``, ``main``, ``master``)
+  when that differs from HEAD, else ``HEAD~1`` (the previous commit of a push), else none.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cml import proc
+from cml.ci import CIContext
+from cml.errors import UsageError
+from cml.forges import Forge, Target
+from cml.log import logger
+from cml.report.snapshot import Read, Snapshot, decode_block
+
+
+def _git(root: Path, *args: str) -> str | None:
+    done = proc.run(["git", "-C", str(root), *args], check=False)
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def commit(root: Path, rev: str) -> str | None:
+    """The full sha ``rev`` names, or None when it names no commit here."""
+    return _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+
+
+def _fetch(root: Path, rev: str) -> str | None:
+    """Fetch one commit (or branch tip) from origin, shallowly; None when that fails."""
+    logger.info("fetching %s from origin for the baseline", rev)
+    if _git(root, "fetch", "--quiet", "--depth=1", "origin", rev) is None:
+        return None
+    return commit(root, rev) or commit(root, "FETCH_HEAD")
+
+
+def _merge_base(root: Path, a: str, b: str) -> str | None:
+    return _git(root, "merge-base", a, b)
+
+
+def resolve(root: Path, ctx: CIContext, explicit: str | None) -> str | None:
+    """The baseline commit's sha, or None; ``--base`` naming no commit is a UsageError."""
+    head = commit(root, "HEAD")
+    if explicit:
+        found = commit(root, explicit) or _fetch(root, explicit)
+        if found is None:
+            raise UsageError(f"--base {explicit!r}: no such commit here or on origin")
+        return found
+    if ctx.base_sha or ctx.base_ref:
+        target = (ctx.base_sha and (commit(root, ctx.base_sha) or _fetch(root, ctx.base_sha))) or (
+            ctx.base_ref and (commit(root, f"origin/{ctx.base_ref}") or _fetch(root, ctx.base_ref))
+        )
+        if target and head:
+            return _merge_base(root, head, target) or target
+    for branch in ("origin/HEAD", "main", "master"):
+        tip = commit(root, branch)
+        if tip and head:
+            base = _merge_base(root, head, tip)
+            if base and base != head:
+                return base
+            break
+    return commit(root, "HEAD~1")
+
+
+def at_commit(root: Path, sha: str) -> Read:
+    """Read ``path`` (relative to the work tree root) as committed in ``sha``; None when absent."""
+
+    def read(path: str) -> str | None:
+        done = proc.run(["git", "-C", str(root), "show", f"{sha}:{path}"], check=False)
+        return done.stdout if done.returncode == 0 else None
+
+    return read
+
+
+def stored(forge: Forge, sha: str) -> Snapshot | None:
+    """The newest data block on commit ``sha``'s comments (an earlier report run there), or None."""
+    found = None
+    for comment in forge.comments(Target(kind="commit", ref=sha)):
+        decoded = decode_block(comment.body)
+        if decoded is not None:
+            found = decoded[1]
+    return found

@@ -1,0 +1,197 @@
+"""The I/O edges of ``cml report``: read head and baseline, compute, render figures, write files.
+
+:func:`compute` reads and compares (no writes); :func:`draw` renders the figures into the output
+folder; :func:`write` writes ``report.md``. Posting lives in the CLI module.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from cml.errors import CmlError, ConfigError, InputError
+from cml.forges import Forge
+from cml.log import logger
+from cml.report import baseline, experiments, figures
+from cml.report.budget import Section, join
+from cml.report.build import ReportData, sections
+from cml.report.diff import metric_rows, param_rows
+from cml.report.gate import GateResult, Rule, evaluate
+from cml.report.snapshot import Snapshot, encode_block, read_snapshot, work_tree
+from cml.report.sources import Sources
+
+
+@dataclass(frozen=True, kw_only=True)
+class Options:
+    """What the user asked for, paths relative to the work tree root."""
+
+    sources: Sources
+    base: str | None = None
+    runs: tuple[Path, ...] = ()
+    sort_by: str | None = None
+    show_all: bool = False
+    title: str = "CML report"
+    rules: tuple[Rule, ...] = ()
+    lower: frozenset[str] = frozenset()
+    higher: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Computed:
+    """Head, baseline and everything derived from them (nothing written yet)."""
+
+    head: Snapshot
+    base: Snapshot | None
+    base_sha: str | None
+    data: ReportData
+    gate: GateResult
+
+
+def read_base(
+    root: Path, sources: Sources, sha: str | None, stored: Callable[[str], Snapshot | None] | None
+) -> Snapshot | None:
+    """Sources as committed at ``sha``; when no metrics or params are committed there, the
+    snapshot an earlier report stored on ``sha``'s comments (``stored``), keeping git's plot data."""
+    if sha is None:
+        return None
+    base = read_snapshot(sources, baseline.at_commit(root, sha), f"git {sha[:7]}")
+    if base.metrics or base.params or stored is None or not (sources.metrics or sources.params):
+        return base if (base.metrics or base.params or base.records) else None
+    kept = stored(sha)
+    if kept is None:
+        return base if base.records else None
+    return replace(kept, records=base.records)
+
+
+def compute(root: Path, head_sha: str, opts: Options, base_sha: str | None, stored: Any) -> Computed:
+    """Read head (and baseline), compare, evaluate the gate; raises on any bad input."""
+    head = read_snapshot(opts.sources, work_tree(root), "work tree")
+    base = read_base(root, opts.sources, base_sha, stored)
+    has_m = base is not None and bool(base.metrics)
+    has_p = base is not None and bool(base.params)
+    rows = metric_rows(
+        base.metrics if base and has_m else None, head.metrics, lower=opts.lower, higher=opts.higher
+    )
+    gate = evaluate(opts.rules, rows)
+    table = ""
+    if opts.runs:
+        runs = [experiments.load_run(folder) for folder in opts.runs]
+        table = experiments.table(runs, opts.sort_by, opts.lower, opts.higher)
+    data = ReportData(
+        title=opts.title,
+        head_sha=head_sha,
+        base_sha=base_sha if base else None,
+        base_origin=_origin(base, base_sha),
+        metrics=rows,
+        params=param_rows(base.params if base and has_p else {}, head.params),
+        has_base_metrics=has_m,
+        has_base_params=has_p,
+        show_all=opts.show_all,
+        gate=gate,
+        experiments=table,
+        data_block=encode_block(head, head_sha),
+    )
+    return Computed(head=head, base=base, base_sha=base_sha, data=data, gate=gate)
+
+
+def _origin(base: Snapshot | None, sha: str | None) -> str | None:
+    if base is None or sha is None:
+        return None
+    if base.origin.startswith("stored"):
+        return f"`{sha[:7]}` (metrics from the report stored on that commit)"
+    return f"`{sha[:7]}`"
+
+
+def draw(done: Computed, opts: Options, out_dir: Path) -> ReportData:
+    """Build figures (validating plot data), render them into ``out_dir``, add them to the report.
+
+    Bad plot data raises InputError; a missing renderer (no Chromium, no plots module) becomes a
+    note in the report instead.
+    """
+    base_records = done.base.records if done.base else None
+    figs: list[Any] = []
+    lines = [figures.lines(spec, done.head.records, base_records) for spec in opts.sources.plots]
+    pairs = [_pairs(done.head.records, base_records, c) for c in opts.sources.confusions]
+    if not lines and not pairs:
+        return done.data
+    notes = list(done.data.notes)
+    extra: list[tuple[str, str]] = []
+    try:
+        figs = [figures.figure(spec, drawn) for spec, drawn in zip(opts.sources.plots, lines, strict=True)]
+        owners = ["Plots"] * len(figs)
+        for c, (head, base) in zip(opts.sources.confusions, pairs, strict=True):
+            md, more = _confusion().section(head, base, title=f"Confusion: {c.path}", out_dir=out_dir)
+            extra.append((f"Confusion: {c.path}", md))
+            figs += more
+            owners += [f"Confusion: {c.path}"] * len(more)
+        paths = figures.plots_module().render(figs, out_dir) if figs else []
+    except ConfigError as exc:
+        logger.warning("plots not rendered: %s", exc)
+        notes.append(f"Plots not rendered: {exc.message}")
+        return replace(done.data, notes=notes, extra=extra)
+    images = [
+        (f.title, _rel(p, out_dir)) for f, p, o in zip(figs, paths, owners, strict=True) if o == "Plots"
+    ]
+    for i, (title, md) in enumerate(extra):
+        own = [
+            f"![{f.title}]({_rel(p, out_dir)})"
+            for f, p, o in zip(figs, paths, owners, strict=True)
+            if o == title
+        ]
+        extra[i] = (title, "\n\n".join([md, *own]))
+    return replace(done.data, images=images, extra=extra, notes=notes)
+
+
+def _confusion() -> Any:
+    try:
+        return importlib.import_module("cml.report.confusion")
+    except ModuleNotFoundError as exc:
+        raise ConfigError("confusion matrices are not available in this install") from exc
+
+
+def _rel(path: Path, out_dir: Path) -> str:
+    try:
+        return path.resolve().relative_to(out_dir.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _pairs(head: Any, base: Any, spec: Any) -> tuple[list[tuple[str, str]], list[tuple[str, str]] | None]:
+    def pairs(records: Sequence[dict[str, Any]], origin: str) -> list[tuple[str, str]]:
+        out = []
+        for i, row in enumerate(records):
+            for col in (spec.actual, spec.predicted):
+                if col not in row:
+                    raise InputError(f"{origin}: record {i}: no column {col!r} (columns: {', '.join(row)})")
+            out.append((str(row[spec.actual]), str(row[spec.predicted])))
+        return out
+
+    b = pairs(base[spec.path], f"base:{spec.path}") if base and spec.path in base else None
+    return pairs(head[spec.path], spec.path), b
+
+
+def write(data: ReportData, out_dir: Path) -> tuple[Path, list[Section]]:
+    """Write ``out_dir/report.md`` (the full report) and return its path and sections."""
+    secs = sections(data)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "report.md"
+    path.write_text(join(secs), encoding="utf-8")
+    return path, secs
+
+
+def stored_lookup(forge: Forge | None) -> Callable[[str], Snapshot | None] | None:
+    """A function reading the data block stored on a commit's comments through ``forge``."""
+    if forge is None:
+        return None
+
+    def lookup(sha: str) -> Snapshot | None:
+        try:
+            return baseline.stored(forge, sha)
+        except CmlError as exc:
+            logger.warning("could not read stored baseline on %s: %s", sha[:7], exc)
+            return None
+
+    return lookup
