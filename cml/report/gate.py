@@ -36,7 +36,7 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
 }
 _EXPR = re.compile(
-    r"^\s*(?P<metric>\S.*?)\s*(?P<op><=|>=|==|!=|<|>)\s*"
+    r"^\s*(?P<metric>[^<>=!\s](?:[^<>=!]*[^<>=!\s])?)\s*(?P<op><=|>=|==|!=|<|>)\s*"
     r"(?P<value>(?P<sign>[+-])?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)(?P<pct>%)?\s*$"
 )
 

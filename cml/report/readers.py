@@ -36,7 +36,11 @@ def _kind(origin: str) -> str:
 
 
 def _table(text: str, origin: str, delimiter: str) -> list[Record]:
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise InputError(f"{origin}: line {reader.line_num}: {exc}") from None
     rows = [row for row in rows if any(cell.strip() for cell in row)]
     if not rows:
         raise InputError(f"{origin}: empty, expected a header row")

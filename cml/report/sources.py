@@ -179,6 +179,23 @@ def _list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
+def _params(value: Any, where: str) -> list[str]:
+    """Param files: a bare key lives in ``params.yaml``; ``{file: [keys]}`` names the file."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InputError(f"dvc.yaml: {where}: expected a list")
+    files = []
+    for entry in value:
+        if isinstance(entry, str):
+            files.append("params.yaml")
+        elif isinstance(entry, Mapping):
+            files += [str(k) for k in entry]
+        else:
+            raise InputError(f"dvc.yaml: {where}: expected a key or {{file: [keys]}}, got {entry!r}")
+    return files
+
+
 def from_dvc_yaml(text: str, origin: str) -> Sources:
     """Top-level and per-stage ``metrics``, ``params`` and ``plots`` of a ``dvc.yaml``."""
     data = parse(text, origin) or {}
@@ -192,9 +209,7 @@ def from_dvc_yaml(text: str, origin: str) -> Sources:
     metrics, params, plots = [], [], []
     for prefix, sec in sections:
         metrics += [f for f, _ in _entries(sec.get("metrics"), f"{prefix}metrics")]
-        for entry in sec.get("params") or []:
-            # a bare key lives in params.yaml; {file: [keys]} names the file
-            params += ["params.yaml"] if isinstance(entry, str) else [str(k) for k in dict(entry)]
+        params += _params(sec.get("params"), f"{prefix}params")
         plots += [_plot(f, o, f"{prefix}plots") for f, o in _entries(sec.get("plots"), f"{prefix}plots")]
     return Sources(
         metrics=tuple(dict.fromkeys(metrics)),
