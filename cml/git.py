@@ -17,7 +17,9 @@ def toplevel(cwd: Path) -> Path:
     """The root of the work tree holding ``cwd``; raises ConfigError outside a repository."""
     done = proc.run(["git", "-C", str(cwd), "rev-parse", "--show-toplevel"], check=False)
     if done.returncode != 0:
-        raise ConfigError(f"{cwd} is not inside a git repository", hint="run cml from your project's checkout")
+        raise ConfigError(
+            f"{cwd} is not inside a git repository", hint="run cml from your project's checkout"
+        )
     return Path(done.stdout.strip())
 
 

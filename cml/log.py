@@ -42,7 +42,9 @@ def redact(text: str) -> str:
 
 
 # Well-known token prefixes: GitHub (ghp_, gho_, ghs_, ghu_, github_pat_), GitLab (glpat-, glrt-, ...).
-_TOKEN_SHAPES = re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}|gl(?:pat|rt|cbt|ptt|dt)-[\w-]{16,})")
+_TOKEN_SHAPES = re.compile(
+    r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}|gl(?:pat|rt|cbt|ptt|dt)-[\w-]{16,})"
+)
 
 
 class _RedactingFormatter(logging.Formatter):

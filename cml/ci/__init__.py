@@ -78,9 +78,7 @@ def resolve_token(forge: ForgeName, env: Mapping[str, str], flag: str | None = N
         return "", "none"
     if forge == "gitlab":
         why = (
-            "CI_JOB_TOKEN cannot write merge request notes"
-            if env.get("CI_JOB_TOKEN")
-            else "no token is set"
+            "CI_JOB_TOKEN cannot write merge request notes" if env.get("CI_JOB_TOKEN") else "no token is set"
         )
         raise ConfigError(
             f"GitLab needs a token: {why}",

@@ -121,7 +121,11 @@ class LocalForge:
         """Append a comment and refresh the preview."""
         with self._locked():
             data = self._load(target)
-            raw = {"id": max((int(c["id"]) for c in data), default=0) + 1, "author": self.author, "body": body}
+            raw = {
+                "id": max((int(c["id"]) for c in data), default=0) + 1,
+                "author": self.author,
+                "body": body,
+            }
             data.append(raw)
             self._save(target, data)
         return self._comment(target, raw)

@@ -66,9 +66,10 @@ def call(fn: Callable[[], T], *, what: str, policy: Policy = DEFAULT, idempotent
         if attempt + 1 == policy.attempts:
             break
         wait = policy.delay(attempt, last.retry_after)
-        logger.info("%s: %s; retrying in %.1f s (%d/%d)", what, last.message, wait, attempt + 1, policy.attempts)
+        logger.info(
+            "%s: %s; retrying in %.1f s (%d/%d)", what, last.message, wait, attempt + 1, policy.attempts
+        )
         sleep(wait)
     raise ForgeError(
         f"{what}: gave up after {policy.attempts} attempts: {last.message}", status=last.status
     ) from last
-

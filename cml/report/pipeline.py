@@ -169,8 +169,8 @@ def _pairs(head: Any, base: Any, spec: Any) -> tuple[list[tuple[str, str]], list
             out.append((str(row[spec.actual]), str(row[spec.predicted])))
         return out
 
-    b = pairs(base[spec.path], f"base:{spec.path}") if base and spec.path in base else None
-    return pairs(head[spec.path], spec.path), b
+    h = pairs(head[spec.path], spec.path)
+    return h, pairs(base[spec.path], f"base:{spec.path}") if base and spec.path in base else None
 
 
 def write(data: ReportData, out_dir: Path) -> tuple[Path, list[Section]]:
