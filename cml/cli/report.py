@@ -126,8 +126,8 @@ def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     session = _forge.open_forge(args, env, ctx) if args.post or ctx.forge == "local" else None
     forge = session.forge if session else None
     empty = opts.sources.empty
-    base_sha = None if empty else baseline.resolve(root, ctx, opts.base)
-    done = pipeline.compute(root, ctx.sha, opts, base_sha, pipeline.stored_lookup(forge))
+    base = (None, "none") if empty else baseline.resolve(root, ctx, opts.base)
+    done = pipeline.compute(root, ctx.sha, opts, base, pipeline.stored_lookup(forge, opts.title))
     out_dir = (cwd / args.output).resolve()
     data = pipeline.draw(done, opts, out_dir)
     path, secs = pipeline.write(data, out_dir)

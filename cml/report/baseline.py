@@ -12,6 +12,7 @@ Which commit is the baseline:
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from cml import proc
@@ -44,28 +45,35 @@ def _merge_base(root: Path, a: str, b: str) -> str | None:
     return _git(root, "merge-base", a, b)
 
 
-def resolve(root: Path, ctx: CIContext, explicit: str | None) -> str | None:
-    """The baseline commit's sha, or None; ``--base`` naming no commit is a UsageError."""
+def resolve(root: Path, ctx: CIContext, explicit: str | None) -> tuple[str | None, str]:
+    """The baseline commit's sha (or None) and how it was chosen, for the report header.
+
+    ``--base`` naming no commit here or on origin is a UsageError.
+    """
     head = commit(root, "HEAD")
     if explicit:
         found = commit(root, explicit) or _fetch(root, explicit)
         if found is None:
             raise UsageError(f"--base {explicit!r}: no such commit here or on origin")
-        return found
+        return found, f"--base {explicit}"
     if ctx.base_sha or ctx.base_ref:
         target = (ctx.base_sha and (commit(root, ctx.base_sha) or _fetch(root, ctx.base_sha))) or (
             ctx.base_ref and (commit(root, f"origin/{ctx.base_ref}") or _fetch(root, ctx.base_ref))
         )
         if target and head:
-            return _merge_base(root, head, target) or target
+            base = _merge_base(root, head, target)
+            if base:
+                return base, f"the merge-base with {ctx.base_ref or target[:7]}"
+            return target, f"the tip of {ctx.base_ref or target[:7]} (history too shallow for a merge-base)"
     for branch in ("origin/HEAD", "main", "master"):
         tip = commit(root, branch)
         if tip and head:
             base = _merge_base(root, head, tip)
             if base and base != head:
-                return base
+                return base, f"the merge-base with {branch}"
             break
-    return commit(root, "HEAD~1")
+    previous = commit(root, "HEAD~1")
+    return previous, "the previous commit" if previous else "none"
 
 
 def at_commit(root: Path, sha: str) -> Read:
@@ -78,11 +86,17 @@ def at_commit(root: Path, sha: str) -> Read:
     return read
 
 
-def stored(forge: Forge, sha: str) -> Snapshot | None:
-    """The newest data block on commit ``sha``'s comments (an earlier report run there), or None."""
-    found = None
+def stored(forge: Forge, sha: str, title: str | None = None) -> Snapshot | None:
+    """The newest data block on commit ``sha``'s comments (an earlier report run there), or None.
+
+    Blocks in sticky comments titled ``title`` win over others. Reads every comment on the commit.
+    """
+    mine = f'title="{html.escape(title, quote=True)}"' if title else None
+    best: tuple[bool, Snapshot] | None = None
     for comment in forge.comments(Target(kind="commit", ref=sha)):
         decoded = decode_block(comment.body)
         if decoded is not None:
-            found = decoded[1]
-    return found
+            ours = bool(mine and mine in comment.body.split("\n", 1)[0])
+            if best is None or ours or not best[0]:
+                best = (ours, decoded[1])
+    return best[1] if best else None

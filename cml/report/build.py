@@ -64,6 +64,8 @@ def header(data: ReportData) -> str:
     lines = [f"## {data.title}", ""]
     if data.base_origin:
         lines.append(f"Comparing `{data.head_sha[:7]}` with {data.base_origin}.")
+    elif not data.metrics and not data.params:
+        lines.pop()
     else:
         lines.append(f"No baseline found for `{data.head_sha[:7]}`: showing head values only.")
     lines += [f"> {note}" for note in data.notes]

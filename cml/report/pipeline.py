@@ -66,14 +66,15 @@ def read_base(
     return replace(kept, records=base.records)
 
 
-def compute(root: Path, head_sha: str, opts: Options, base_sha: str | None, stored: Any) -> Computed:
+def compute(root: Path, head_sha: str, opts: Options, base: tuple[str | None, str], stored: Any) -> Computed:
     """Read head (and baseline), compare, evaluate the gate; raises on any bad input."""
+    base_sha, how = base
     head = read_snapshot(opts.sources, work_tree(root), "work tree")
-    base = read_base(root, opts.sources, base_sha, stored)
-    has_m = base is not None and bool(base.metrics)
-    has_p = base is not None and bool(base.params)
+    before = read_base(root, opts.sources, base_sha, stored)
+    has_m = before is not None and bool(before.metrics)
+    has_p = before is not None and bool(before.params)
     rows = metric_rows(
-        base.metrics if base and has_m else None, head.metrics, lower=opts.lower, higher=opts.higher
+        before.metrics if before and has_m else None, head.metrics, lower=opts.lower, higher=opts.higher
     )
     gate = evaluate(opts.rules, rows)
     table = ""
@@ -83,10 +84,10 @@ def compute(root: Path, head_sha: str, opts: Options, base_sha: str | None, stor
     data = ReportData(
         title=opts.title,
         head_sha=head_sha,
-        base_sha=base_sha if base else None,
-        base_origin=_origin(base, base_sha),
+        base_sha=base_sha if before else None,
+        base_origin=_origin(before, base_sha, how),
         metrics=rows,
-        params=param_rows(base.params if base and has_p else {}, head.params),
+        params=param_rows(before.params if before and has_p else {}, head.params),
         has_base_metrics=has_m,
         has_base_params=has_p,
         show_all=opts.show_all,
@@ -94,15 +95,15 @@ def compute(root: Path, head_sha: str, opts: Options, base_sha: str | None, stor
         experiments=table,
         data_block=encode_block(head, head_sha),
     )
-    return Computed(head=head, base=base, base_sha=base_sha, data=data, gate=gate)
+    return Computed(head=head, base=before, base_sha=base_sha, data=data, gate=gate)
 
 
-def _origin(base: Snapshot | None, sha: str | None) -> str | None:
+def _origin(base: Snapshot | None, sha: str | None, how: str) -> str | None:
     if base is None or sha is None:
         return None
     if base.origin.startswith("stored"):
-        return f"`{sha[:7]}` (metrics from the report stored on that commit)"
-    return f"`{sha[:7]}`"
+        return f"`{sha[:7]}`, {how} (metrics from the report stored on that commit)"
+    return f"`{sha[:7]}`, {how}"
 
 
 def draw(done: Computed, opts: Options, out_dir: Path) -> ReportData:
@@ -182,14 +183,14 @@ def write(data: ReportData, out_dir: Path) -> tuple[Path, list[Section]]:
     return path, secs
 
 
-def stored_lookup(forge: Forge | None) -> Callable[[str], Snapshot | None] | None:
+def stored_lookup(forge: Forge | None, title: str) -> Callable[[str], Snapshot | None] | None:
     """A function reading the data block stored on a commit's comments through ``forge``."""
     if forge is None:
         return None
 
     def lookup(sha: str) -> Snapshot | None:
         try:
-            return baseline.stored(forge, sha)
+            return baseline.stored(forge, sha, title)
         except CmlError as exc:
             logger.warning("could not read stored baseline on %s: %s", sha[:7], exc)
             return None

@@ -114,7 +114,7 @@ def test_stored_baseline_when_metrics_are_not_committed(
     assert code == 0
     assert json.loads(out)["baseline"] == base
     report = (repo / "cml-report" / "report.md").read_text()
-    assert f"with `{base[:7]}` (metrics from the report stored on that commit)" in report
+    assert f"with `{base[:7]}`, the merge-base with main (metrics from the report stored on that commit)" in report
     assert "| acc      | 0.8    | 0.85   | ↑ +0.05 🟢 | +6.25% |" in report
 
 

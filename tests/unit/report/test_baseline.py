@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from cml.ci import CIContext
+from cml.comment import marker
 from cml.errors import UsageError
 from cml.forges import Target
 from cml.forges.local import LocalForge
@@ -40,27 +41,27 @@ def branched(repo: Path) -> dict[str, str]:
 
 
 def test_local_branch_uses_merge_base_with_default_branch(repo: Path, branched: dict[str, str]) -> None:
-    assert baseline.resolve(repo, _ctx(repo), None) == branched["base"]
+    assert baseline.resolve(repo, _ctx(repo), None) == (branched["base"], "the merge-base with main")
 
 
 def test_on_the_default_branch_the_previous_commit(repo: Path, branched: dict[str, str]) -> None:
     git(repo, "checkout", "-q", "main")
-    assert baseline.resolve(repo, _ctx(repo), None) == branched["base"]
+    assert baseline.resolve(repo, _ctx(repo), None) == (branched["base"], "the previous commit")
 
 
 def test_a_single_commit_has_no_baseline(repo: Path) -> None:
-    assert baseline.resolve(repo, _ctx(repo), None) is None
+    assert baseline.resolve(repo, _ctx(repo), None) == (None, "none")
 
 
 def test_explicit_base(repo: Path, branched: dict[str, str]) -> None:
-    assert baseline.resolve(repo, _ctx(repo), "feature~1") == branched["head1"]
+    assert baseline.resolve(repo, _ctx(repo), "feature~1") == (branched["head1"], "--base feature~1")
     with pytest.raises(UsageError, match="--base 'nope': no such commit"):
         baseline.resolve(repo, _ctx(repo), "nope")
 
 
 def test_pr_base_sha_becomes_the_merge_base(repo: Path, branched: dict[str, str]) -> None:
     ctx = _ctx(repo, pr=7, base_ref="main", base_sha=branched["main2"])
-    assert baseline.resolve(repo, ctx, None) == branched["base"]
+    assert baseline.resolve(repo, ctx, None) == (branched["base"], "the merge-base with main")
 
 
 def test_shallow_clone_fetches_only_the_base_commit(
@@ -70,9 +71,10 @@ def test_shallow_clone_fetches_only_the_base_commit(
     git(tmp_path, "clone", "-q", "--depth=1", "--branch", "feature", f"file://{repo}", str(clone))
     assert baseline.commit(clone, branched["main2"]) is None
     ctx = _ctx(clone, pr=7, base_ref="main", base_sha=branched["main2"])
-    found = baseline.resolve(clone, ctx, None)
+    found, how = baseline.resolve(clone, ctx, None)
     # the merge-base is beyond the shallow boundary: the fetched base commit itself is used
-    assert found == branched["main2"]
+    assert (found, how) == (branched["main2"], "the tip of main (history too shallow for a merge-base)")
+    assert found is not None
     assert git(clone, "rev-parse", "--is-shallow-repository") == "true"
     assert baseline.at_commit(clone, found)("m.json") == '{"acc": 1}'
 
@@ -94,3 +96,17 @@ def test_stored_snapshot_is_the_newest_block_on_the_commit(repo: Path) -> None:
     got = baseline.stored(forge, sha)
     assert got is not None
     assert got.metrics == {"acc": 0.7}
+
+
+def test_stored_snapshot_prefers_our_title(repo: Path) -> None:
+    forge = LocalForge(repo, "Ada")
+    sha = git(repo, "rev-parse", "HEAD")
+    target = Target(kind="commit", ref=sha)
+    forge.create_comment(
+        target, marker("ours", "1" * 12) + "\n" + encode_block(Snapshot(metrics={"a": 1.0}), sha)
+    )
+    forge.create_comment(
+        target, marker("other", "2" * 12) + "\n" + encode_block(Snapshot(metrics={"a": 2.0}), sha)
+    )
+    assert baseline.stored(forge, sha, "ours").metrics == {"a": 1.0}  # type: ignore[union-attr]
+    assert baseline.stored(forge, sha, "third").metrics == {"a": 2.0}  # type: ignore[union-attr]
