@@ -133,7 +133,7 @@ def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     path, secs = pipeline.write(data, out_dir)
     if ctx.step_summary is not None:
         with ctx.step_summary.open("a", encoding="utf-8") as summary:
-            summary.write(path.read_text(encoding="utf-8") + "\n")
+            summary.write(pipeline.for_summary(path.read_text(encoding="utf-8"), str(args.output)) + "\n")
     posted, dropped = (
         _post(args=args, ctx=ctx, forge=forge, secs=secs, path=path) if args.post and forge else (None, [])
     )

@@ -7,6 +7,7 @@ folder; :func:`write` writes ``report.md``. Posting lives in the CLI module.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 from cml.errors import CmlError, ConfigError, InputError
 from cml.forges import Forge
 from cml.log import logger
+from cml.markdown import local_images
 from cml.report import baseline, experiments, figures
 from cml.report.budget import Section, join
 from cml.report.build import ReportData, sections
@@ -181,6 +183,21 @@ def write(data: ReportData, out_dir: Path) -> tuple[Path, list[Section]]:
     path = out_dir / "report.md"
     path.write_text(join(secs), encoding="utf-8")
     return path, secs
+
+
+_IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)\)")
+
+
+def for_summary(report: str, folder: str) -> str:
+    """``report`` for the CI job summary, which cannot show local images: each becomes a pointer."""
+    local = set(local_images(report))
+
+    def pointer(match: re.Match[str]) -> str:
+        if match["src"] not in local:
+            return match[0]
+        return f"*{match['alt']}: `{folder}/{match['src']}` in the report folder*"
+
+    return _IMAGE.sub(pointer, report)
 
 
 def stored_lookup(forge: Forge | None, title: str) -> Callable[[str], Snapshot | None] | None:

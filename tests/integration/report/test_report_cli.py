@@ -114,7 +114,10 @@ def test_stored_baseline_when_metrics_are_not_committed(
     assert code == 0
     assert json.loads(out)["baseline"] == base
     report = (repo / "cml-report" / "report.md").read_text()
-    assert f"with `{base[:7]}`, the merge-base with main (metrics from the report stored on that commit)" in report
+    assert (
+        f"with `{base[:7]}`, the merge-base with main (metrics from the report stored on that commit)"
+        in report
+    )
     assert "| acc      | 0.8    | 0.85   | ↑ +0.05 🟢 | +6.25% |" in report
 
 
@@ -238,7 +241,9 @@ def test_size_budget_drops_plots_first(project: Path, cml: Cml, monkeypatch: pyt
     assert (project / "cml-report" / "report.md").read_text().count("![acc (train.csv)](plot-") == 20
 
 
-def test_github_actions_job_summary(project: Path, cml: Cml, tmp_path: Path) -> None:
+def test_github_actions_job_summary(
+    project: Path, cml: Cml, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step\n")
     env = {
@@ -248,9 +253,12 @@ def test_github_actions_job_summary(project: Path, cml: Cml, tmp_path: Path) -> 
         "GITHUB_STEP_SUMMARY": str(summary),
         "GITHUB_WORKSPACE": str(project),
     }
-    code, _, _ = cml(*FLAGS, "--warn-on", "accuracy < 0.95", env=env)
+    standin.install(monkeypatch)
+    code, _, _ = cml(*FLAGS, "--plot", "train.csv:epoch:acc", "--warn-on", "accuracy < 0.95", env=env)
     assert code == 0
     text = summary.read_text()
+    assert "*acc (train.csv): `cml-report/plot-1.png` in the report folder*" in text
+    assert "](plot-1.png)" not in text
     assert text.startswith("earlier step\n<!-- cml:data v1 ")
     assert "⚠️ **Warning:** `accuracy < 0.95` (value 0.87)" in text
 

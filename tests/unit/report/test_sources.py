@@ -3,6 +3,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cml.errors import InputError, UsageError
 from cml.report.sources import ConfusionSpec, PlotSpec, discover, from_dvc_yaml, from_flags, parse_plot
@@ -129,3 +132,31 @@ def test_a_plain_folder_is_not_dvclive(tmp_path: Path) -> None:
     (tmp_path / "stuff").mkdir()
     with pytest.raises(InputError, match="not a dvclive output folder"):
         from_flags(["stuff"], [], [], [], tmp_path)
+
+
+_LEAF = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.text(max_size=8), st.sampled_from(["linear", "x", "y"])
+)
+_DATA = st.recursive(
+    _LEAF,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(
+            st.sampled_from(["metrics", "params", "plots", "stages", "x", "y", "template", "a.csv"])
+            | st.text(max_size=5),
+            inner,
+            max_size=4,
+        ),
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=_DATA)
+def test_fuzz_dvc_yaml_raises_only_input_errors(data: object) -> None:
+    text = yaml.safe_dump(data)
+    try:
+        from_dvc_yaml(text, "dvc.yaml")
+    except InputError as exc:
+        assert str(exc).startswith("dvc.yaml")  # noqa: PT017
