@@ -275,3 +275,36 @@ def test_runs_table(project: Path, cml: Cml) -> None:
     assert "epochs" not in report
     code, _, err = cml("--runs", "runs/run-a", "--sort-by", "f2")
     assert (code, err.strip()) == (2, "cml: error: --sort-by 'f2': no run has this metric")
+
+
+def test_github_pull_request_compares_with_the_merge_base(project: Path, cml: Cml, tmp_path: Path) -> None:
+    base = git(project, "rev-parse", "main")
+    git(project, "checkout", "-q", "main")
+    write(project, {"metrics.json": json.dumps({"accuracy": 0.99, "loss": 0.1, "eval": {"f1": 0.8}})})
+    main_tip = commit_all(project, "main moves on")
+    git(project, "checkout", "-q", "feature")
+    event = tmp_path / "event.json"
+    event.write_text(
+        json.dumps(
+            {
+                "pull_request": {
+                    "number": 3,
+                    "head": {"sha": git(project, "rev-parse", "HEAD"), "repo": {"full_name": "o/r"}},
+                    "base": {"ref": "main", "sha": main_tip},
+                }
+            }
+        )
+    )
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_REPOSITORY": "o/r",
+        "GITHUB_EVENT_NAME": "pull_request",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_WORKSPACE": str(project),
+    }
+    code, out, _ = cml(*FLAGS, "--json", env=env)
+    assert code == 0
+    assert json.loads(out)["baseline"] == base
+    assert (
+        f"with `{base[:7]}`, the merge-base with main." in (project / "cml-report" / "report.md").read_text()
+    )
