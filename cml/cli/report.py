@@ -117,7 +117,7 @@ def _relative_spec(root: Path, cwd: Path, spec: str) -> str:
 def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     """Read, compare, gate, render, write, append to the job summary, post; then raise GateFailed."""
     from cml import git  # noqa: PLC0415 - lazy: cml --help stays fast
-    from cml.report import baseline, pipeline  # noqa: PLC0415 - lazy: cml --help stays fast
+    from cml.report import baseline, draw, pipeline  # noqa: PLC0415 - lazy: cml --help stays fast
 
     cwd = Path.cwd()
     root = git.toplevel(cwd)
@@ -129,7 +129,7 @@ def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     base = (None, "none") if empty else baseline.resolve(root, ctx, opts.base)
     done = pipeline.compute(root, ctx.sha, opts, base, pipeline.stored_lookup(forge, opts.title))
     out_dir = (cwd / args.output).resolve()
-    data = pipeline.draw(done, opts, out_dir)
+    data = draw.draw(done, opts, out_dir)
     path, secs = pipeline.write(data, out_dir)
     if ctx.step_summary is not None:
         with ctx.step_summary.open("a", encoding="utf-8") as summary:

@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cml.errors import InputError, UsageError
-from cml.report.sources import ConfusionSpec, PlotSpec, discover, from_dvc_yaml, from_flags, parse_plot
+from cml.report.dvcyaml import from_dvc_yaml
+from cml.report.sources import ConfusionSpec, PlotSpec, discover, from_flags, parse_plot
 
 DVC_YAML = """
 metrics:
