@@ -33,12 +33,27 @@ def commit(root: Path, rev: str) -> str | None:
     return _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
 
 
+def _shallow(root: Path) -> bool:
+    return _git(root, "rev-parse", "--is-shallow-repository") == "true"
+
+
 def _fetch(root: Path, rev: str) -> str | None:
-    """Fetch one commit (or branch tip) from origin, shallowly; None when that fails."""
+    """Fetch one commit (or branch tip) from origin, shallowly in a shallow clone; None on failure."""
     logger.info("fetching %s from origin for the baseline", rev)
-    if _git(root, "fetch", "--quiet", "--depth=1", "origin", rev) is None:
+    depth = ["--depth=1"] if _shallow(root) else []
+    if _git(root, "fetch", "--quiet", *depth, "origin", rev) is None:
         return None
     return commit(root, rev) or commit(root, "FETCH_HEAD")
+
+
+def _previous(root: Path, head: str | None) -> str | None:
+    """``HEAD~1``; in a shallow clone that lacks it, deepen the history by one commit first."""
+    found = commit(root, "HEAD~1")
+    if found is None and head and _shallow(root):
+        logger.info("fetching the parent of %s from origin for the baseline", head[:7])
+        _git(root, "fetch", "--quiet", "--deepen=1", "origin", head)
+        found = commit(root, "HEAD~1")
+    return found
 
 
 def _merge_base(root: Path, a: str, b: str) -> str | None:
@@ -72,7 +87,7 @@ def resolve(root: Path, ctx: CIContext, explicit: str | None) -> tuple[str | Non
             if base and base != head:
                 return base, f"the merge-base with {branch}"
             break
-    previous = commit(root, "HEAD~1")
+    previous = _previous(root, head)
     return previous, "the previous commit" if previous else "none"
 
 

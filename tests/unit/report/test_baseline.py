@@ -110,3 +110,22 @@ def test_stored_snapshot_prefers_our_title(repo: Path) -> None:
     )
     assert baseline.stored(forge, sha, "ours").metrics == {"a": 1.0}  # type: ignore[union-attr]
     assert baseline.stored(forge, sha, "third").metrics == {"a": 2.0}  # type: ignore[union-attr]
+
+
+def test_shallow_push_build_deepens_by_one_commit(
+    repo: Path, branched: dict[str, str], tmp_path: Path
+) -> None:
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth=1", "--branch", "main", f"file://{repo}", str(clone))
+    assert baseline.commit(clone, "HEAD~1") is None
+    assert baseline.resolve(clone, _ctx(clone), None) == (branched["base"], "the previous commit")
+    assert git(clone, "rev-parse", "--is-shallow-repository") == "true"
+
+
+def test_full_clone_fetch_stays_full(repo: Path, branched: dict[str, str], tmp_path: Path) -> None:
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--branch", "feature", "--single-branch", f"file://{repo}", str(clone))
+    assert baseline.commit(clone, branched["main2"]) is None
+    ctx = _ctx(clone, pr=7, base_ref="main", base_sha=branched["main2"])
+    assert baseline.resolve(clone, ctx, None) == (branched["base"], "the merge-base with main")
+    assert git(clone, "rev-parse", "--is-shallow-repository") == "false"
