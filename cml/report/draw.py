@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from cml.errors import ConfigError, InputError
+from cml.errors import CmlError, ConfigError, InputError
 from cml.log import logger
 from cml.report import figures
 from cml.report.build import ReportData
@@ -22,8 +22,8 @@ from cml.report.pipeline import Computed, Options
 def draw(done: Computed, opts: Options, out_dir: Path) -> ReportData:
     """Build figures (validating plot data), render them into ``out_dir``, add them to the report.
 
-    Bad plot data raises InputError; a missing renderer (no Chromium, no plots module) becomes a
-    note in the report instead.
+    Bad plot data raises InputError; a renderer that is missing or fails (no Chromium, no plots
+    module) becomes a note in the report instead, and the confusion tables are kept.
     """
     base_records = done.base.records if done.base else None
     figs: list[Any] = []
@@ -42,7 +42,9 @@ def draw(done: Computed, opts: Options, out_dir: Path) -> ReportData:
             figs += more
             owners += [f"Confusion: {c.path}"] * len(more)
         paths = figures.plots_module().render(figs, out_dir) if figs else []
-    except ConfigError as exc:
+    except InputError:
+        raise
+    except CmlError as exc:  # no Chromium, no renderer, a browser that crashed: keep the tables
         logger.warning("plots not rendered: %s", exc)
         notes.append(f"Plots not rendered: {exc.message}")
         return replace(done.data, notes=notes, extra=extra)

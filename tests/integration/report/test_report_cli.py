@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from cml.errors import ConfigError
 from cml.forges import Target
 from cml.forges.local import LocalForge
 from cml.report.snapshot import decode_block
@@ -308,3 +309,21 @@ def test_github_pull_request_compares_with_the_merge_base(project: Path, cml: Cm
     assert (
         f"with `{base[:7]}`, the merge-base with main." in (project / "cml-report" / "report.md").read_text()
     )
+
+
+def test_a_failing_renderer_keeps_the_tables(
+    project: Path, cml: Cml, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    standin.install(monkeypatch)
+
+    def no_browser(figures: object, out_dir: Path) -> list[Path]:
+        raise ConfigError("no Chromium found", hint="apt-get install chromium-headless-shell")
+
+    monkeypatch.setattr(sys.modules["cml.report.plots"], "render", no_browser)
+    code, _, err = cml(*FLAGS, "--plot", "train.csv:epoch:acc", "--confusion", "preds.csv:actual:predicted")
+    assert code == 0
+    assert "plots not rendered: no Chromium found" in err
+    report = (project / "cml-report" / "report.md").read_text()
+    assert "> Plots not rendered: no Chromium found" in report
+    assert "### Confusion: preds.csv\n\ncorrect 3/3 (base 2/3)" in report
+    assert "![" not in report
