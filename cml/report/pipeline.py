@@ -54,17 +54,25 @@ class Computed:
 def read_base(
     root: Path, sources: Sources, sha: str | None, stored: Callable[[str], Snapshot | None] | None
 ) -> Snapshot | None:
-    """Sources as committed at ``sha``; when no metrics or params are committed there, the
-    snapshot an earlier report stored on ``sha``'s comments (``stored``), keeping git's plot data."""
+    """Sources as committed at ``sha``, completed from the snapshot an earlier report stored on
+    ``sha``'s comments (``stored``) for metrics or params that are not committed (build outputs).
+
+    None when nothing at all is known about ``sha``.
+    """
     if sha is None:
         return None
     base = read_snapshot(sources, baseline.at_commit(root, sha), f"git {sha[:7]}")
-    if base.metrics or base.params or stored is None or not (sources.metrics or sources.params):
-        return base if (base.metrics or base.params or base.records) else None
-    kept = stored(sha)
-    if kept is None:
-        return base if base.records else None
-    return replace(kept, records=base.records)
+    need_metrics = bool(sources.metrics) and not base.metrics
+    need_params = bool(sources.params) and not base.params
+    kept = stored(sha) if stored is not None and (need_metrics or need_params) else None
+    if kept is not None:
+        base = replace(
+            base,
+            metrics=base.metrics or kept.metrics,
+            params=base.params or kept.params,
+            origin=kept.origin if need_metrics and kept.metrics else base.origin,
+        )
+    return base if (base.metrics or base.params or base.records) else None
 
 
 def compute(root: Path, head_sha: str, opts: Options, base: tuple[str | None, str], stored: Any) -> Computed:

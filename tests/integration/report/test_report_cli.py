@@ -327,3 +327,21 @@ def test_a_failing_renderer_keeps_the_tables(
     assert "> Plots not rendered: no Chromium found" in report
     assert "### Confusion: preds.csv\n\ncorrect 3/3 (base 2/3)" in report
     assert "![" not in report
+
+
+def test_stored_metrics_with_committed_params(repo: Path, cml: Cml, monkeypatch: pytest.MonkeyPatch) -> None:
+    (repo / ".gitignore").write_text(".cml/\ncml-report/\nmetrics.json\n")
+    write(repo, {"params.yaml": "lr: 0.1\n"})
+    commit_all(repo, "params committed, metrics built")
+    monkeypatch.chdir(repo)
+    write(repo, {"metrics.json": '{"acc": 0.8}'})
+    assert cml("--metrics", "metrics.json", "--params", "params.yaml", "--post")[0] == 0
+    git(repo, "checkout", "-q", "-b", "feature")
+    write(repo, {"params.yaml": "lr: 0.2\n", "metrics.json": '{"acc": 0.7}'})
+    commit_all(repo, "change lr")
+    code, _, _ = cml("--metrics", "metrics.json", "--params", "params.yaml", "--fail-on", "acc < -0.05")
+    assert code == 8
+    report = (repo / "cml-report" / "report.md").read_text()
+    assert "(metrics from the report stored on that commit)" in report
+    assert "| acc      | 0.8    | 0.7    | ↓ -0.1 🔴 | -12.5% |" in report
+    assert "| lr      | 0.1 → 0.2     |" in report
