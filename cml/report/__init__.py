@@ -1,0 +1,1 @@
+"""``cml report``: metrics/params readers, baselines, diffs, tables, gates, plots and size budget."""

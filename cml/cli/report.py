@@ -1,0 +1,186 @@
+"""``cml report``: metrics/params/plots of this commit against its baseline, as markdown + images.
+
+Writes ``OUTPUT/report.md`` and its PNGs; with ``--post`` updates the sticky comment (sections
+dropped by priority to fit the forge's limit); on GitHub Actions appends to the job summary.
+``--fail-on`` raises GateFailed (exit 8) after everything is written and posted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from cml.cli import _forge
+from cml.errors import GateFailed, UsageError
+
+
+def register(sub: Any) -> None:
+    """Add ``report``."""
+    p = sub.add_parser(
+        "report",
+        help="compare metrics, params and plots with the baseline commit; write (and --post) a report",
+        description="Without file flags, reads dvc.yaml (metrics, params, plots) or a dvclive/ folder.",
+    )
+    add = p.add_argument
+    add(
+        "--metrics", action="append", default=[], metavar="FILE", help="metrics file (JSON/YAML/TOML/CSV/TSV)"
+    )
+    add("--params", action="append", default=[], metavar="FILE", help="params file")
+    add(
+        "--plot",
+        action="append",
+        default=[],
+        metavar="FILE:X:Y[:KIND]",
+        help="KIND: line, step, scatter, bar",
+    )
+    add("--confusion", action="append", default=[], metavar="FILE:ACTUAL:PREDICTED", help="confusion matrix")
+    add(
+        "--base",
+        metavar="REV",
+        help="baseline revision (default: merge-base with the PR target / default branch)",
+    )
+    add(
+        "--runs",
+        nargs="+",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="rank several run folders in one table",
+    )
+    add("--sort-by", metavar="METRIC", help="rank --runs by this metric (default: the first one)")
+    add("--all", action="store_true", dest="show_all", help="list unchanged metrics and params too")
+    add("--title", default="CML report", help="report heading and sticky comment title (default: CML report)")
+    add("--output", type=Path, default=Path("cml-report"), metavar="DIR", help="folder (default: cml-report)")
+    add(
+        "--fail-on",
+        action="append",
+        default=[],
+        metavar="EXPR",
+        help="e.g. 'accuracy < -0.01', 'loss > +5%%'",
+    )
+    add("--warn-on", action="append", default=[], metavar="EXPR", help="like --fail-on, but only warns")
+    add("--lower-is-better", action="append", default=[], metavar="METRIC", help="override the direction")
+    add("--higher-is-better", action="append", default=[], metavar="METRIC", help="override the direction")
+    add("--json", action="store_true", help="print a machine summary as JSON")
+    add("--post", action="store_true", help="update the sticky comment on this PR/MR (else the commit)")
+    _forge.add_forge_options(p)
+    p.set_defaults(handler=handle)
+
+
+def _relative(root: Path, cwd: Path, name: str) -> str:
+    path = (cwd / name).resolve()
+    try:
+        return path.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        raise UsageError(f"{name}: outside the git work tree {root}") from None
+
+
+def options(args: argparse.Namespace, root: Path, cwd: Path) -> Any:
+    """Turn flags into :class:`cml.report.pipeline.Options` (sources, parsed rules)."""
+    from cml.report import gate, sources  # noqa: PLC0415 - lazy: cml --help stays fast
+    from cml.report.pipeline import Options  # noqa: PLC0415 - lazy: cml --help stays fast
+
+    rel = [_relative(root, cwd, f) for f in (*args.metrics, *args.params)]
+    metrics, params = rel[: len(args.metrics)], rel[len(args.metrics) :]
+    plots = [_relative_spec(root, cwd, s) for s in args.plot]
+    confusions = [_relative_spec(root, cwd, s) for s in args.confusion]
+    if metrics or params or plots or confusions:
+        src = sources.from_flags(metrics, params, plots, confusions, root)
+    else:
+        src = sources.discover(root)
+    if src.empty and not args.runs:
+        raise UsageError("nothing to report: give --metrics/--params/--plot/--runs, or add a dvc.yaml")
+    rules = [gate.parse_rule(e, "fail") for e in args.fail_on] + [
+        gate.parse_rule(e, "warn") for e in args.warn_on
+    ]
+    return Options(
+        sources=src,
+        base=args.base,
+        runs=tuple(args.runs),
+        sort_by=args.sort_by,
+        show_all=args.show_all,
+        title=args.title,
+        rules=tuple(rules),
+        lower=frozenset(args.lower_is_better),
+        higher=frozenset(args.higher_is_better),
+    )
+
+
+def _relative_spec(root: Path, cwd: Path, spec: str) -> str:
+    path, sep, rest = spec.partition(":")
+    return f"{_relative(root, cwd, path)}{sep}{rest}"
+
+
+def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """Read, compare, gate, render, write, append to the job summary, post; then raise GateFailed."""
+    from cml import git  # noqa: PLC0415 - lazy: cml --help stays fast
+    from cml.report import baseline, draw, pipeline  # noqa: PLC0415 - lazy: cml --help stays fast
+
+    cwd = Path.cwd()
+    root = git.toplevel(cwd)
+    opts = options(args, root, cwd)
+    ctx = _forge.context(args, env)
+    session = _forge.open_forge(args, env, ctx) if args.post or ctx.forge == "local" else None
+    forge = session.forge if session else None
+    empty = opts.sources.empty
+    base = (None, "none") if empty else baseline.resolve(root, ctx, opts.base)
+    done = pipeline.compute(root, ctx.sha, opts, base, pipeline.stored_lookup(forge, opts.title))
+    out_dir = (cwd / args.output).resolve()
+    data = draw.draw(done, opts, out_dir)
+    path, secs = pipeline.write(data, out_dir)
+    if ctx.step_summary is not None:
+        with ctx.step_summary.open("a", encoding="utf-8") as summary:
+            summary.write(pipeline.for_summary(path.read_text(encoding="utf-8"), str(args.output)) + "\n")
+    posted, dropped = (
+        _post(args=args, ctx=ctx, forge=forge, secs=secs, path=path) if args.post and forge else (None, [])
+    )
+    _print(args=args, path=path, done=done, data=data, posted=posted, dropped=dropped)
+    if done.gate.failed:
+        raise GateFailed("gate failed: " + "; ".join(c.rule.text for c in done.gate.failed))
+    return 0
+
+
+def _post(*, args: argparse.Namespace, ctx: Any, forge: Any, secs: Any, path: Path) -> Any:
+    from cml import comment  # noqa: PLC0415 - lazy: cml --help stays fast
+    from cml.report.budget import assemble  # noqa: PLC0415 - lazy: cml --help stays fast
+
+    where = "the job summary / the report artifact" if ctx.step_summary else f"{path}"
+    title = args.title
+    limit = forge.max_comment_chars - len(comment.marker(title, "0" * 12)) - 1
+    report, dropped = assemble(secs, limit, where)
+    files = _forge.local_image_files(report, path.parent, path)
+    target = _forge.resolve_target("auto", ctx, forge)
+    report = _forge.upload_images(report, files, forge)
+    nonce = comment.new_nonce()
+    body, truncated = comment.compose(report, title=title, nonce=nonce, limit=forge.max_comment_chars)
+    posted = comment.post(forge, target, body, title=title, nonce=nonce, sticky=True, truncated=truncated)
+    return posted, dropped
+
+
+def _print(
+    *, args: argparse.Namespace, path: Path, done: Any, data: Any, posted: Any, dropped: list[str]
+) -> None:
+    if not args.json:
+        print(path)
+        if posted is not None:
+            print(posted.url)
+        return
+    summary = {
+        "report": str(path),
+        "gate": done.gate.conclusion,
+        "failed": [c.rule.text for c in done.gate.failed],
+        "warned": [c.rule.text for c in done.gate.warned],
+        "baseline": data.base_sha,
+        "metrics": len(data.metrics),
+        "metrics_changed": sum(r.verdict not in ("same", "n/a") for r in data.metrics)
+        if data.base_sha
+        else 0,
+        "params_changed": sum(r.change != "same" for r in data.params) if data.has_base_params else 0,
+        "plots": len(data.images),
+        "posted": None if posted is None else {"action": posted.action, "url": posted.url, "id": posted.id},
+        "dropped": dropped,
+    }
+    print(json.dumps(summary))

@@ -1,0 +1,85 @@
+"""``--runs DIR...``: one table ranking several runs (e.g. a matrix sweep's downloaded artifacts).
+
+Each run folder holds its params and metrics files: any ``*params*`` / ``*metrics*`` file in
+JSON, YAML, TOML or CSV/TSV, or a ``dvclive/`` folder, searched recursively.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cml.errors import InputError, UsageError
+from cml.report.diff import direction
+from cml.report.readers import Scalar, read_metrics, read_params
+from cml.report.tables import fold, number, tabulate_md, value
+
+_EXTS = {".json", ".yaml", ".yml", ".toml", ".csv", ".tsv"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Run:
+    """One run: its folder name, flattened params and metrics."""
+
+    name: str
+    params: dict[str, Scalar]
+    metrics: dict[str, float]
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+
+
+def load_run(folder: Path) -> Run:
+    """Read every params and metrics file under ``folder``; InputError when it holds none."""
+    if not folder.is_dir():
+        raise InputError(f"--runs {folder}: not a folder")
+    params: dict[str, Scalar] = {}
+    metrics: dict[str, float] = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in _EXTS):
+        name = path.name.lower()
+        if "metrics" in name and "plots" not in path.parts:
+            metrics.update(read_metrics(_read(path), str(path)))
+        elif "params" in name:
+            params.update(read_params(_read(path), str(path)))
+    if not metrics:
+        raise InputError(f"--runs {folder}: no metrics file (*metrics*.json/yaml/toml/csv) in it")
+    return Run(name=folder.name, params=params, metrics=metrics)
+
+
+def ranked(
+    runs: Sequence[Run], sort_by: str | None, lower: frozenset[str], higher: frozenset[str]
+) -> list[Run]:
+    """Runs best first by ``sort_by`` (default: the first metric); runs lacking it go last."""
+    metric = sort_by or next(iter(runs[0].metrics))
+    if not any(metric in r.metrics for r in runs):
+        raise UsageError(f"--sort-by {metric!r}: no run has this metric")
+    sign = -1.0 if direction(metric, lower, higher) == "higher" else 1.0
+    return sorted(runs, key=lambda r: (metric not in r.metrics, sign * r.metrics.get(metric, 0.0)))
+
+
+def table(runs: Sequence[Run], sort_by: str | None, lower: frozenset[str], higher: frozenset[str]) -> str:
+    """``# | run | params that differ... | metrics...``, best row marked 🏆."""
+    order = ranked(runs, sort_by, lower, higher)
+    metric = sort_by or next(iter(runs[0].metrics))
+    keys = list(dict.fromkeys(k for r in runs for k in r.params))
+    differing = [k for k in keys if len({repr(r.params.get(k)) for r in runs}) > 1]
+    metrics = [metric, *[m for m in dict.fromkeys(m for r in runs for m in r.metrics) if m != metric]]
+    rows = []
+    for i, run in enumerate(order, start=1):
+        mark = " 🏆" if i == 1 and metric in run.metrics else ""
+        rows.append(
+            [
+                f"{i}{mark}",
+                run.name,
+                *[value(run.params[k]) if k in run.params else "—" for k in differing],
+                *[number(run.metrics.get(m)) for m in metrics],
+            ]
+        )
+    arrow = "↓" if direction(metric, lower, higher) == "lower" else "↑"
+    headers = ["#", "run", *differing, *[f"{m} {arrow}" if m == metric else m for m in metrics]]
+    return fold(tabulate_md(headers, rows), len(rows), f"{len(rows)} runs")

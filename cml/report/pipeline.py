@@ -1,0 +1,154 @@
+"""The I/O edges of ``cml report``: read head and baseline, compute, write files.
+
+:func:`compute` reads and compares (no writes); :func:`cml.report.draw.draw` renders the figures
+into the output folder; :func:`write` writes ``report.md``. Posting lives in the CLI module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from cml.errors import CmlError
+from cml.forges import Forge
+from cml.log import logger
+from cml.markdown import local_images
+from cml.report import baseline, experiments
+from cml.report.budget import Section, join
+from cml.report.build import ReportData, sections
+from cml.report.diff import metric_rows, param_rows
+from cml.report.gate import GateResult, Rule, evaluate
+from cml.report.snapshot import Snapshot, encode_block, read_snapshot, work_tree
+from cml.report.sources import Sources
+
+
+@dataclass(frozen=True, kw_only=True)
+class Options:
+    """What the user asked for, paths relative to the work tree root."""
+
+    sources: Sources
+    base: str | None = None
+    runs: tuple[Path, ...] = ()
+    sort_by: str | None = None
+    show_all: bool = False
+    title: str = "CML report"
+    rules: tuple[Rule, ...] = ()
+    lower: frozenset[str] = frozenset()
+    higher: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Computed:
+    """Head, baseline and everything derived from them (nothing written yet)."""
+
+    head: Snapshot
+    base: Snapshot | None
+    base_sha: str | None
+    data: ReportData
+    gate: GateResult
+
+
+def read_base(
+    root: Path, sources: Sources, sha: str | None, stored: Callable[[str], Snapshot | None] | None
+) -> Snapshot | None:
+    """Sources as committed at ``sha``, completed from the snapshot an earlier report stored on
+    ``sha``'s comments (``stored``) for metrics or params that are not committed (build outputs).
+
+    None when nothing at all is known about ``sha``.
+    """
+    if sha is None:
+        return None
+    base = read_snapshot(sources, baseline.at_commit(root, sha), f"git {sha[:7]}")
+    need_metrics = bool(sources.metrics) and not base.metrics
+    need_params = bool(sources.params) and not base.params
+    kept = stored(sha) if stored is not None and (need_metrics or need_params) else None
+    if kept is not None:
+        base = replace(
+            base,
+            metrics=base.metrics or kept.metrics,
+            params=base.params or kept.params,
+            origin=kept.origin if need_metrics and kept.metrics else base.origin,
+        )
+    return base if (base.metrics or base.params or base.records) else None
+
+
+def compute(root: Path, head_sha: str, opts: Options, base: tuple[str | None, str], stored: Any) -> Computed:
+    """Read head (and baseline), compare, evaluate the gate; raises on any bad input."""
+    base_sha, how = base
+    head = read_snapshot(opts.sources, work_tree(root), "work tree")
+    before = read_base(root, opts.sources, base_sha, stored)
+    has_m = before is not None and bool(before.metrics)
+    has_p = before is not None and bool(before.params)
+    rows = metric_rows(
+        before.metrics if before and has_m else None, head.metrics, lower=opts.lower, higher=opts.higher
+    )
+    gate = evaluate(opts.rules, rows)
+    table = ""
+    if opts.runs:
+        runs = [experiments.load_run(folder) for folder in opts.runs]
+        table = experiments.table(runs, opts.sort_by, opts.lower, opts.higher)
+    data = ReportData(
+        title=opts.title,
+        head_sha=head_sha,
+        base_sha=base_sha if before else None,
+        base_origin=_origin(before, base_sha, how),
+        metrics=rows,
+        params=param_rows(before.params if before and has_p else {}, head.params),
+        has_base_metrics=has_m,
+        has_base_params=has_p,
+        show_all=opts.show_all,
+        gate=gate,
+        experiments=table,
+        data_block=encode_block(head, head_sha),
+    )
+    return Computed(head=head, base=before, base_sha=base_sha, data=data, gate=gate)
+
+
+def _origin(base: Snapshot | None, sha: str | None, how: str) -> str | None:
+    if base is None or sha is None:
+        return None
+    if base.origin.startswith("stored"):
+        return f"`{sha[:7]}`, {how} (metrics from the report stored on that commit)"
+    return f"`{sha[:7]}`, {how}"
+
+
+def write(data: ReportData, out_dir: Path) -> tuple[Path, list[Section]]:
+    """Write ``out_dir/report.md`` (the full report) and return its path and sections."""
+    secs = sections(data)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "report.md"
+    path.write_text(join(secs), encoding="utf-8")
+    return path, secs
+
+
+_IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)\)")
+
+
+def for_summary(report: str, folder: str) -> str:
+    """``report`` for the CI job summary, which cannot show local images: each becomes a pointer."""
+    local = set(local_images(report))
+
+    def pointer(match: re.Match[str]) -> str:
+        if match["src"] not in local:
+            return match[0]
+        return f"*{match['alt']}: `{folder}/{match['src']}` in the report folder*"
+
+    return _IMAGE.sub(pointer, report)
+
+
+def stored_lookup(forge: Forge | None, title: str) -> Callable[[str], Snapshot | None] | None:
+    """A function reading the data block stored on a commit's comments through ``forge``."""
+    if forge is None:
+        return None
+
+    def lookup(sha: str) -> Snapshot | None:
+        try:
+            return baseline.stored(forge, sha, title)
+        except CmlError as exc:
+            logger.warning("could not read stored baseline on %s: %s", sha[:7], exc)
+            return None
+
+    return lookup

@@ -1,0 +1,174 @@
+"""Parse metrics, params and plot data from JSON, YAML, TOML and CSV/TSV text.
+
+Every reader takes the text and the name it came from (a path, or ``REV:path``) so the same code
+reads the work tree and ``git show``. Malformed input raises :class:`InputError` naming the origin
+and, where the parser knows it, the line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import tomllib
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+
+from cml.errors import InputError
+
+Scalar = float | str | bool | None
+Record = dict[str, Any]
+
+
+def _kind(origin: str) -> str:
+    name = origin.lower().rsplit("/", 1)[-1]
+    for ext, kind in ((".json", "json"), (".yaml", "yaml"), (".yml", "yaml"), (".toml", "toml")):
+        if name.endswith(ext):
+            return kind
+    if name.endswith(".tsv"):
+        return "tsv"
+    if name.endswith(".csv"):
+        return "csv"
+    raise InputError(f"{origin}: unknown format, expected .json, .yaml, .yml, .toml, .csv or .tsv")
+
+
+def _table(text: str, origin: str, delimiter: str) -> list[Record]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise InputError(f"{origin}: line {reader.line_num}: {exc}") from None
+    rows = [row for row in rows if any(cell.strip() for cell in row)]
+    if not rows:
+        raise InputError(f"{origin}: empty, expected a header row")
+    header = [cell.strip() for cell in rows[0]]
+    if len(set(header)) != len(header) or not all(header):
+        raise InputError(f"{origin}: line 1: header has empty or repeated column names")
+    out: list[Record] = []
+    for number, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise InputError(f"{origin}: line {number}: {len(row)} fields, the header has {len(header)}")
+        out.append({key: _cell(cell.strip()) for key, cell in zip(header, row, strict=True)})
+    return out
+
+
+def _cell(cell: str) -> Any:
+    try:
+        return int(cell)
+    except ValueError:
+        pass
+    try:
+        return float(cell)
+    except ValueError:
+        return cell
+
+
+def parse(text: str, origin: str) -> Any:
+    """Decode ``text`` by the extension of ``origin``; CSV/TSV become a list of records."""
+    kind = _kind(origin)
+    if kind in ("csv", "tsv"):
+        return _table(text, origin, "\t" if kind == "tsv" else ",")
+    try:
+        if kind == "json":
+            return json.loads(text)
+        if kind == "toml":
+            return tomllib.loads(text)
+        return yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{origin}: line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{origin}: invalid TOML: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1} column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or "cannot parse"
+        raise InputError(f"{origin}: {where}invalid YAML: {problem}") from None
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"{origin}: cannot parse: {exc}") from None
+
+
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested mappings and lists to ``{"a.b.0": value}``; scalars keep their type."""
+    if isinstance(data, Mapping):
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(data, list):
+        out = {}
+        for i, value in enumerate(data):
+            out.update(flatten(value, f"{prefix}.{i}" if prefix else str(i)))
+        return out
+    return {prefix or "value": data}
+
+
+def _as_mapping(data: Any, origin: str) -> Mapping[str, Any]:
+    if isinstance(data, list) and data and all(isinstance(r, Mapping) for r in data):
+        last: Mapping[str, Any] = data[-1]
+        return last  # a table: the last row (e.g. the final epoch of a log)
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise InputError(f"{origin}: expected a mapping of names to values, got {type(data).__name__}")
+    return data
+
+
+def read_metrics(text: str, origin: str) -> dict[str, float]:
+    """Flattened numeric metrics; nulls are skipped, anything else non-numeric is an InputError."""
+    out: dict[str, float] = {}
+    for key, value in _flat(parse(text, origin), origin).items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InputError(f"{origin}: metric {key!r}: not a number ({str(value)[:40]!r})")
+        number = to_float(value)
+        if number is None:
+            raise InputError(f"{origin}: metric {key!r}: not a finite number ({str(value)[:40]})")
+        out[key] = number
+    return out
+
+
+def to_float(value: Any) -> float | None:
+    """``value`` as a finite float, or None (strings, booleans, NaN, infinities, huge integers)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _flat(data: Any, origin: str) -> dict[str, Any]:
+    try:
+        return flatten(_as_mapping(data, origin))
+    except RecursionError:
+        raise InputError(f"{origin}: nested too deeply") from None
+
+
+def read_params(text: str, origin: str) -> dict[str, Scalar]:
+    """Flattened params, values kept as they are (numbers, strings, booleans, null)."""
+    flat = _flat(parse(text, origin), origin)
+    return {
+        key: value if isinstance(value, int | float | str | bool) or value is None else str(value)
+        for key, value in flat.items()
+    }
+
+
+def read_records(text: str, origin: str) -> list[Record]:
+    """Plot data: a list of records, ``{"key": [records]}``, or a CSV/TSV table."""
+    data = parse(text, origin)
+    if isinstance(data, Mapping):
+        lists = [v for v in data.values() if isinstance(v, list)]
+        if len(lists) != 1:
+            raise InputError(f"{origin}: expected a list of records or one key holding a list of records")
+        data = lists[0]
+    if not isinstance(data, list) or not data:
+        raise InputError(f"{origin}: expected a non-empty list of records")
+    for i, row in enumerate(data):
+        if not isinstance(row, Mapping):
+            raise InputError(f"{origin}: record {i}: expected a mapping, got {type(row).__name__}")
+    return [dict(row) for row in data]

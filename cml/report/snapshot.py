@@ -1,0 +1,105 @@
+"""Read every source of a report at one revision into a :class:`Snapshot`; the hidden data block.
+
+A snapshot is read from the work tree (head) or through a ``read(path) -> text | None`` function
+(``git show`` at the baseline). Every report embeds its flattened metrics and params in a hidden
+HTML comment, so a later run can use it as the baseline when metrics are build outputs and never
+committed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cml.errors import InputError
+from cml.report.readers import Record, Scalar, read_metrics, read_params, read_records
+from cml.report.sources import Sources
+
+Read = Callable[[str], "str | None"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Snapshot:
+    """Metrics (``name``, or ``file:name`` with several files), params, and plot records by file."""
+
+    metrics: dict[str, float] = field(default_factory=dict)
+    params: dict[str, Scalar] = field(default_factory=dict)
+    records: dict[str, list[Record]] = field(default_factory=dict)
+    origin: str = ""  # "work tree", "git abc1234", "stored report on abc1234"
+
+
+def _keyed(files: tuple[str, ...], path: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(values) if len(files) == 1 else {f"{path}:{k}": v for k, v in values.items()}
+
+
+def read_snapshot(sources: Sources, read: Read, origin: str) -> Snapshot:
+    """Every file of ``sources`` through ``read``; a file ``read`` returns None for is skipped."""
+    metrics: dict[str, float] = {}
+    params: dict[str, Scalar] = {}
+    records: dict[str, list[Record]] = {}
+    for path in sources.metrics:
+        text = read(path)
+        if text is not None:
+            metrics.update(_keyed(sources.metrics, path, read_metrics(text, _name(path, origin))))
+    for path in sources.params:
+        text = read(path)
+        if text is not None:
+            params.update(_keyed(sources.params, path, read_params(text, _name(path, origin))))
+    plot_files = {s[0] for p in sources.plots for s in p.series} | {c.path for c in sources.confusions}
+    for path in sorted(plot_files):
+        text = read(path)
+        if text is not None:
+            records[path] = read_records(text, _name(path, origin))
+    return Snapshot(metrics=metrics, params=params, records=records, origin=origin)
+
+
+def _name(path: str, origin: str) -> str:
+    return path if origin == "work tree" else f"{origin.removeprefix('git ')}:{path}"
+
+
+def work_tree(root: Path) -> Read:
+    """Read files under ``root``; a missing one is an InputError (head files must exist)."""
+
+    def read(path: str) -> str:
+        file = root / path
+        try:
+            return file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise InputError(f"{path}: no such file (looked in {root})") from None
+        except IsADirectoryError:
+            raise InputError(f"{path}: is a directory, expected a file") from None
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+
+    return read
+
+
+_BLOCK = re.compile(r"<!-- cml:data v1 (?P<data>[A-Za-z0-9+/=]+) -->")
+
+
+def encode_block(snapshot: Snapshot, sha: str) -> str:
+    """The hidden line holding ``snapshot``'s metrics and params (zlib + base64 JSON)."""
+    payload = {"sha": sha, "metrics": snapshot.metrics, "params": snapshot.params}
+    raw = zlib.compress(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode(), 9)
+    return f"<!-- cml:data v1 {base64.b64encode(raw).decode()} -->"
+
+
+def decode_block(text: str) -> tuple[str, Snapshot] | None:
+    """The last well-formed data block in ``text`` as ``(sha, snapshot)``, or None."""
+    for match in reversed(list(_BLOCK.finditer(text))):
+        try:
+            data = json.loads(zlib.decompress(base64.b64decode(match["data"], validate=True)))
+            metrics = {str(k): float(v) for k, v in dict(data["metrics"]).items()}
+            params = dict(data["params"])
+            sha = str(data["sha"])
+        except (binascii.Error, zlib.error, ValueError, KeyError, TypeError):
+            continue
+        return sha, Snapshot(metrics=metrics, params=params, origin=f"stored report on {sha[:7]}")
+    return None

@@ -1,0 +1,134 @@
+"""Which files a report reads: from flags, else ``dvc.yaml``, else a ``dvclive/`` folder.
+
+Paths stay as the user wrote them, relative to the work tree root (so ``git show REV:path`` finds
+them at the baseline). DVC itself is not needed: ``dvc.yaml`` is read as plain YAML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from cml.errors import InputError, UsageError
+
+PlotKind = Literal["line", "step", "scatter", "bar"]
+KINDS: tuple[str, ...] = ("line", "step", "scatter", "bar", "confusion")
+#: DVC plot templates and the figure kind each becomes.
+TEMPLATES: dict[str, str] = {
+    "linear": "line",
+    "simple": "line",
+    "smooth": "line",
+    "scatter": "scatter",
+    "bar_horizontal": "bar",
+    "bar_horizontal_sorted": "bar",
+    "confusion": "confusion",
+    "confusion_normalized": "confusion",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlotSpec:
+    """One figure: each series is ``(file, x column or None for the row index, y column)``."""
+
+    title: str
+    kind: PlotKind
+    series: tuple[tuple[str, str | None, str], ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfusionSpec:
+    """A confusion matrix from a table of (actual, predicted) pairs."""
+
+    path: str
+    actual: str
+    predicted: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sources:
+    """Everything a report reads."""
+
+    metrics: tuple[str, ...] = ()
+    params: tuple[str, ...] = ()
+    plots: tuple[PlotSpec, ...] = ()
+    confusions: tuple[ConfusionSpec, ...] = ()
+    origin: str = "flags"
+
+    @property
+    def empty(self) -> bool:
+        """True when there is nothing to read."""
+        return not (self.metrics or self.params or self.plots or self.confusions)
+
+
+def parse_plot(spec: str) -> PlotSpec | ConfusionSpec:
+    """``FILE:X:Y[:KIND]`` (Y may list columns with commas; X empty = row index)."""
+    parts = spec.rsplit(":", 3) if spec.count(":") >= 3 else spec.rsplit(":", 2)
+    kind = "line"
+    if len(parts) == 4:
+        kind = parts.pop()
+    if len(parts) != 3 or not parts[0] or not parts[2] or kind not in KINDS:
+        raise UsageError(f"--plot {spec!r}: expected FILE:X:Y[:KIND] with KIND one of {', '.join(KINDS)}")
+    path, x, ys = parts
+    if kind == "confusion":
+        return ConfusionSpec(path=path, actual=x, predicted=ys)
+    series = tuple((path, x or None, y) for y in ys.split(",") if y)
+    return PlotSpec(title=f"{', '.join(s[2] for s in series)} ({path})", kind=kind, series=series)  # type: ignore[arg-type]
+
+
+def parse_confusion(spec: str) -> ConfusionSpec:
+    """``FILE:ACTUAL:PREDICTED``."""
+    parts = spec.rsplit(":", 2)
+    if len(parts) != 3 or not all(parts):
+        raise UsageError(f"--confusion {spec!r}: expected FILE:ACTUAL:PREDICTED")
+    return ConfusionSpec(path=parts[0], actual=parts[1], predicted=parts[2])
+
+
+def from_flags(
+    metrics: Sequence[str], params: Sequence[str], plots: Sequence[str], confusions: Sequence[str], root: Path
+) -> Sources:
+    """Sources named on the command line; a ``dvclive`` folder given as a file expands to its files."""
+    plot_specs = [parse_plot(p) for p in plots]
+    m, p, extra = list(metrics), list(params), list[PlotSpec]()
+    for path in [*metrics, *params]:
+        if (root / path).is_dir():
+            live = dvclive(root, path)
+            m = [x for x in m if x != path] + ([*live.metrics] if path in metrics else [])
+            p = [x for x in p if x != path] + ([*live.params] if path in params else [])
+            extra.extend(live.plots)
+    return Sources(
+        metrics=tuple(dict.fromkeys(m)),
+        params=tuple(dict.fromkeys(p)),
+        plots=(*[s for s in plot_specs if isinstance(s, PlotSpec)], *extra),
+        confusions=(
+            *[s for s in plot_specs if isinstance(s, ConfusionSpec)],
+            *[parse_confusion(c) for c in confusions],
+        ),
+    )
+
+
+def dvclive(root: Path, folder: str = "dvclive") -> Sources:
+    """A dvclive output folder: ``metrics.json``, ``params.yaml``, ``plots/metrics/**/*.tsv``."""
+    base = root / folder
+    metrics = tuple(f"{folder}/{n}" for n in ("metrics.json",) if (base / n).is_file())
+    params = tuple(f"{folder}/{n}" for n in ("params.yaml",) if (base / n).is_file())
+    plots = []
+    for tsv in sorted((base / "plots" / "metrics").rglob("*.tsv")):
+        rel = tsv.relative_to(root).as_posix()
+        name = tsv.relative_to(base / "plots" / "metrics").with_suffix("").as_posix()
+        plots.append(PlotSpec(title=name, kind="line", series=((rel, "step", tsv.stem),)))
+    if not (metrics or params or plots):
+        raise InputError(f"{base}: a folder, but not a dvclive output folder (no metrics.json, params.yaml)")
+    return Sources(metrics=metrics, params=params, plots=tuple(plots), origin=folder)
+
+
+def discover(root: Path) -> Sources:
+    """No file flags: ``dvc.yaml`` when present, else ``dvclive/``; empty Sources when neither."""
+    if (root / "dvc.yaml").is_file():
+        from cml.report.dvcyaml import from_dvc_yaml  # noqa: PLC0415 - dvcyaml imports this module
+
+        return from_dvc_yaml((root / "dvc.yaml").read_text(encoding="utf-8"), "dvc.yaml")
+    if (root / "dvclive").is_dir():
+        return dvclive(root)
+    return Sources(origin="none")
