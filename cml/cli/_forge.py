@@ -133,9 +133,14 @@ def local_image_files(report: str, base: Path, origin: Path) -> dict[str, Path]:
     return files
 
 
+def image_links(files: Mapping[str, Path], forge: Forge) -> dict[str, str]:
+    """Upload each image file once through the forge; map every source that names it to its link."""
+    if not files:
+        return {}
+    links = forge.upload_assets(sorted(set(files.values())))
+    return {src: links[path] for src, path in files.items()}
+
+
 def upload_images(report: str, files: Mapping[str, Path], forge: Forge) -> str:
     """Upload the report's local images through the forge and point the report at them."""
-    if not files:
-        return report
-    links = forge.upload_assets(sorted(set(files.values())))
-    return relink_images(report, {src: links[path] for src, path in files.items()})
+    return relink_images(report, image_links(files, forge)) if files else report

@@ -40,8 +40,8 @@ def title_of(report: str, conclusion: str) -> str:
 
 def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     """Read the report and call ``forge.set_status(ctx.sha, Status(...))``; print its URL."""
-    from cml.forges import Status  # noqa: PLC0415 - lazy: cml --help stays fast
-    from cml.markdown import fit  # noqa: PLC0415 - lazy: cml --help stays fast
+    from cml.forges import Status
+    from cml.markdown import fit
 
     report = _forge.read_report(args.report)
     session = _forge.open_forge(args, env)

@@ -80,8 +80,8 @@ def _relative(root: Path, cwd: Path, name: str) -> str:
 
 def options(args: argparse.Namespace, root: Path, cwd: Path) -> Any:
     """Turn flags into :class:`cml.report.pipeline.Options` (sources, parsed rules)."""
-    from cml.report import gate, sources  # noqa: PLC0415 - lazy: cml --help stays fast
-    from cml.report.pipeline import Options  # noqa: PLC0415 - lazy: cml --help stays fast
+    from cml.report import gate, sources
+    from cml.report.pipeline import Options
 
     rel = [_relative(root, cwd, f) for f in (*args.metrics, *args.params)]
     metrics, params = rel[: len(args.metrics)], rel[len(args.metrics) :]
@@ -116,8 +116,8 @@ def _relative_spec(root: Path, cwd: Path, spec: str) -> str:
 
 def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     """Read, compare, gate, render, write, append to the job summary, post; then raise GateFailed."""
-    from cml import git  # noqa: PLC0415 - lazy: cml --help stays fast
-    from cml.report import baseline, draw, pipeline  # noqa: PLC0415 - lazy: cml --help stays fast
+    from cml import git
+    from cml.report import baseline, draw, pipeline
 
     cwd = Path.cwd()
     root = git.toplevel(cwd)
@@ -144,16 +144,20 @@ def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _post(*, args: argparse.Namespace, ctx: Any, forge: Any, secs: Any, path: Path) -> Any:
-    from cml import comment  # noqa: PLC0415 - lazy: cml --help stays fast
-    from cml.report.budget import assemble  # noqa: PLC0415 - lazy: cml --help stays fast
+    from dataclasses import replace
+
+    from cml import comment
+    from cml.markdown import relink_images
+    from cml.report.budget import assemble, join
 
     where = "the job summary / the report artifact" if ctx.step_summary else f"{path}"
     title = args.title
+    target = _forge.resolve_target("auto", ctx, forge)
+    # Relink before budgeting: a forge link is longer than the local path it replaces.
+    links = _forge.image_links(_forge.local_image_files(join(secs), path.parent, path), forge)
+    secs = [replace(s, body=relink_images(s.body, links)) for s in secs]
     limit = forge.max_comment_chars - len(comment.marker(title, "0" * 12)) - 1
     report, dropped = assemble(secs, limit, where)
-    files = _forge.local_image_files(report, path.parent, path)
-    target = _forge.resolve_target("auto", ctx, forge)
-    report = _forge.upload_images(report, files, forge)
     nonce = comment.new_nonce()
     body, truncated = comment.compose(report, title=title, nonce=nonce, limit=forge.max_comment_chars)
     posted = comment.post(forge, target, body, title=title, nonce=nonce, sticky=True, truncated=truncated)

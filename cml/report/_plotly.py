@@ -23,12 +23,23 @@ MAX_ANNOTATED = 20
 Dict = dict[str, Any]
 
 
-def _color(series: Series, index: int) -> str:
-    return {"base": BASE_COLOR, "head": HEAD_COLOR}.get(series.name, COLORWAY[index % len(COLORWAY)])
+def _is_base(series: Series) -> bool:
+    """``base``, or ``<name> (base)`` as ``cml report`` names a head series' baseline."""
+    return series.name == "base" or series.name.endswith(" (base)")
+
+
+def _color(fig: Figure, series: Series) -> str:
+    """Grey/blue for a lone base/head pair; else a head's colour, shared by its dashed baseline."""
+    heads = [s.name for s in fig.series if not _is_base(s)]
+    name = series.name.removesuffix(" (base)") if _is_base(series) else series.name
+    if series.name in ("base", "head") or len(heads) == 1:
+        return BASE_COLOR if _is_base(series) else HEAD_COLOR
+    index = heads.index(name) if name in heads else fig.series.index(series)
+    return COLORWAY[index % len(COLORWAY)]
 
 
 def _trace(fig: Figure, series: Series, index: int) -> Dict:
-    color = _color(series, index)
+    color = _color(fig, series)
     common: Dict = {"name": series.name, "x": list(series.x), "y": list(series.y)}
     if fig.kind == "bar":
         text = [f"{v:.4g}" for v in series.y]
@@ -40,7 +51,7 @@ def _trace(fig: Figure, series: Series, index: int) -> Dict:
     line = {
         "color": color,
         "width": 2.5,
-        "dash": "dash" if series.name == "base" else "solid",
+        "dash": "dash" if _is_base(series) else "solid",
         "shape": "hv" if fig.kind == "step" else "linear",
     }
     return {**common, "type": "scatter", "mode": "lines", "line": line}

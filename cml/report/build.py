@@ -94,7 +94,8 @@ def sections(data: ReportData) -> list[Section]:
         if table:
             out.append(Section(title="Params", body=f"### Params\n\n{table}", priority=prio["Params"]))
     for title, markdown in data.extra:
-        out.append(Section(title=title, body=f"### {title}\n\n{markdown}", priority=prio["Confusion"]))
+        # The section brings its own heading.
+        out.append(Section(title=title, body=markdown.rstrip("\n"), priority=prio["Confusion"]))
     if data.images:
         body = "\n\n".join(f"![{title}]({path})" for title, path in data.images)
         out.append(Section(title="Plots", body=f"### Plots\n\n{body}", priority=prio["Plots"]))

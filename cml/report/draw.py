@@ -37,10 +37,10 @@ def draw(done: Computed, opts: Options, out_dir: Path) -> ReportData:
         figs = [figures.figure(spec, drawn) for spec, drawn in zip(opts.sources.plots, lines, strict=True)]
         owners = ["Plots"] * len(figs)
         for c, (head, base) in zip(opts.sources.confusions, pairs, strict=True):
-            md, more = _confusion().section(head, base, title=f"Confusion: {c.path}", out_dir=out_dir)
+            md, heatmap = _confusion().section(head, base, title=f"Confusion: {c.path}")
             extra.append((f"Confusion: {c.path}", md))
-            figs += more
-            owners += [f"Confusion: {c.path}"] * len(more)
+            figs.append(heatmap)
+            owners.append(f"Confusion: {c.path}")
         paths = figures.plots_module().render(figs, out_dir) if figs else []
     except InputError:
         raise

@@ -126,7 +126,7 @@ def dvclive(root: Path, folder: str = "dvclive") -> Sources:
 def discover(root: Path) -> Sources:
     """No file flags: ``dvc.yaml`` when present, else ``dvclive/``; empty Sources when neither."""
     if (root / "dvc.yaml").is_file():
-        from cml.report.dvcyaml import from_dvc_yaml  # noqa: PLC0415 - dvcyaml imports this module
+        from cml.report.dvcyaml import from_dvc_yaml
 
         return from_dvc_yaml((root / "dvc.yaml").read_text(encoding="utf-8"), "dvc.yaml")
     if (root / "dvclive").is_dir():

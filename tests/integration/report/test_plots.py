@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -63,9 +62,7 @@ def test_renders_every_kind_with_one_browser(tmp_path: Path, browser: str) -> No
     )
     _, heatmap = section(HEAD, BASE, title="Classifier")
     figures = [_curve("line"), _curve("step"), _curve("scatter"), bar, heatmap]
-    start = time.perf_counter()
     paths = render(figures, tmp_path / "out", env={"BROWSER_PATH": browser})
-    elapsed = time.perf_counter() - start
     assert [p.name for p in paths] == plots.file_names(figures)
     for path in paths:
         image = png.read(path)
@@ -73,8 +70,6 @@ def test_renders_every_kind_with_one_browser(tmp_path: Path, browser: str) -> No
         colours = image.colours()
         assert (255, 255, 255) in colours, f"{path.name}: no white background"
         assert len(colours) >= 8, f"{path.name} looks blank: {len(colours)} colours"
-    # One browser for all five: far below five browser starts (~3 s each measured here).
-    assert elapsed < 5 * 3, elapsed
 
 
 @pytest.mark.parametrize("kind", ["line", "step", "bar"])

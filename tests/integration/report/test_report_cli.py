@@ -154,7 +154,7 @@ def test_stored_baseline_when_metrics_are_not_committed(
         ({}, ("--plot", "train.csv:epoch"), "--plot 'train.csv:epoch': expected FILE:X:Y[:KIND]"),
     ],
 )
-def test_bad_input_is_one_line_and_nothing_is_posted(  # noqa: PLR0917 - pytest parameters
+def test_bad_input_is_one_line_and_nothing_is_posted(
     project: Path,
     cml: Cml,
     files: dict[str, str],
@@ -193,9 +193,9 @@ def test_dvc_yaml_is_read_without_dvc(project: Path, cml: Cml, monkeypatch: pyte
     assert json.loads(out)["plots"] == 1
     report = (project / "cml-report" / "report.md").read_text()
     assert "| accuracy | 0.9    | 0.87   |" in report
-    assert "### Confusion: preds.csv\n\ncorrect 3/3 (base 2/3)" in report
+    assert "### Confusion: preds.csv\n\nAccuracy **1** (base 0.6667, ↑ +0.3333) over 3 samples." in report
     assert "![train.csv](plot-1.png)" in report
-    assert "![Confusion: preds.csv](plot-2.png)" in report
+    assert "![Confusion: preds.csv: confusion matrix (head)](plot-2.png)" in report
     fig = standin.read(project / "cml-report" / "plot-1.png")
     assert fig["kind"] == "scatter"
     assert [s["name"] for s in fig["series"]] == ["acc", "acc (base)"]
@@ -228,13 +228,14 @@ def test_without_a_renderer_the_report_says_so(
 
 def test_size_budget_drops_plots_first(project: Path, cml: Cml, monkeypatch: pytest.MonkeyPatch) -> None:
     standin.install(monkeypatch)
-    monkeypatch.setattr(LocalForge, "max_comment_chars", 1200)
+    monkeypatch.setattr(LocalForge, "max_comment_chars", 1800)
     plots = [arg for _ in range(20) for arg in ("--plot", "train.csv:epoch:acc")]
     code, out, _ = cml(*FLAGS, *plots, "--confusion", "preds.csv:actual:predicted", "--post", "--json")
     assert code == 0
     assert json.loads(out)["dropped"] == ["Plots"]
     body = _body(project)
-    assert len(body) <= 1200
+    assert len(body) <= 1800
+    assert "was cut by" not in body  # whole sections went, nothing was cut mid-way
     assert "### Metrics" in body
     assert "### Confusion: preds.csv" in body
     assert "![acc (train.csv)]" not in body
@@ -325,7 +326,7 @@ def test_a_failing_renderer_keeps_the_tables(
     assert "plots not rendered: no Chromium found" in err
     report = (project / "cml-report" / "report.md").read_text()
     assert "> Plots not rendered: no Chromium found" in report
-    assert "### Confusion: preds.csv\n\ncorrect 3/3 (base 2/3)" in report
+    assert "### Confusion: preds.csv\n\nAccuracy **1** (base 0.6667, ↑ +0.3333) over 3 samples." in report
     assert "![" not in report
 
 

@@ -1,0 +1,49 @@
+"""``cml report --post`` end to end with the real renderer: Chromium draws, the local forge stores."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cml.report._plotly import BASE_COLOR, HEAD_COLOR
+from tests.integration.report import png
+from tests.integration.report.conftest import Cml
+
+pytestmark = pytest.mark.slow
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    return int(hex_colour[1:3], 16), int(hex_colour[3:5], 16), int(hex_colour[5:7], 16)
+
+
+def test_report_renders_real_pngs_and_posts_them(project: Path, cml: Cml) -> None:
+    code, out, err = cml(
+        "--metrics", "metrics.json", "--params", "params.yaml",
+        "--plot", "train.csv:epoch:acc", "--confusion", "preds.csv:actual:predicted",
+        "--post", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["posted"]["action"] == "created"
+    report = (project / "cml-report" / "report.md").read_text()
+    images = sorted((project / "cml-report").glob("*.png"))
+    assert len(images) == 2  # the training curve and the confusion heatmap
+    curve = png.read(images[0])
+    assert (curve.width, curve.height) >= (800, 450)
+    colours = curve.colours()
+    assert _rgb(BASE_COLOR) in colours, "no base trace"
+    assert _rgb(HEAD_COLOR) in colours, "no head trace"
+    assert len(png.read(images[1]).colours()) >= 8
+    # Per-class precision / recall / F1 with deltas against the base commit.
+    assert "| class" in report
+    assert "F1" in report
+    assert "↑" in report
+    # The posted comment links the images the local forge stored, not the report folder.
+    (store,) = (project / ".cml" / "comments").glob("*.json")
+    (posted,) = json.loads(store.read_text())
+    links = [part.split(")")[0] for part in posted["body"].split("](../assets/")[1:]]
+    assert len(links) == 2
+    for link in links:
+        assert (project / ".cml" / "assets" / link).read_bytes()[:8] == png.SIGNATURE
