@@ -152,7 +152,7 @@ def test_timeout_kills_the_container_with_its_own_exit_code(
 ) -> None:
     start = time.monotonic()
     child = spawn(cml_run(image, "sleep", "60", opts=("--timeout", "1.5")), cml_env, repo)
-    out, err = child.communicate(timeout=60)
+    _, err = child.communicate(timeout=60)
     assert child.returncode == TIMEOUT_EXIT
     assert time.monotonic() - start < 30
     assert err.splitlines() == [
@@ -179,7 +179,7 @@ def test_interrupt_stops_and_removes_the_container(
 
 def one_line_error(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
     child = spawn(args, env, cwd)
-    out, err = child.communicate(timeout=120)
+    _, err = child.communicate(timeout=120)
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
     assert lines[0].startswith("cml: error: ")
