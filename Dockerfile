@@ -7,14 +7,17 @@
 #                                                                  plots need BROWSER_PATH there)
 #   docker buildx build --platform linux/amd64,linux/arm64 -t cml .
 # BASE may be any Debian/Ubuntu image with apt; Python >= 3.11 is installed from apt when it has none.
-# pip honours PIP_INDEX_URL / PIP_FIND_LINKS build args (a mirror, or pre-downloaded wheels).
+# pip honours the PIP_INDEX_URL / PIP_FIND_LINKS / PIP_NO_INDEX build args (a mirror, or pre-built wheels
+# served over HTTP: see docker/build-local.sh).
 ARG BASE=python:3.11-slim-bookworm
 FROM ${BASE}
 
 ARG EXTRAS=""
 ARG PIP_INDEX_URL
 ARG PIP_FIND_LINKS
-ENV PYTHONUNBUFFERED=1
+ARG PIP_NO_INDEX
+ENV PYTHONUNBUFFERED=1 \
+    PATH=/opt/cml/bin:$PATH
 
 COPY docker/install.sh docker/entrypoint.sh /usr/local/lib/cml/
 COPY pyproject.toml README.md /src/
