@@ -8,7 +8,7 @@
 #   docker buildx build --platform linux/amd64,linux/arm64 -t cml .
 # BASE may be any Debian/Ubuntu image with apt; Python >= 3.11 is installed from apt when it has none.
 # pip honours the PIP_INDEX_URL / PIP_FIND_LINKS / PIP_NO_INDEX build args (a mirror, or pre-built wheels
-# served over HTTP: see docker/build-local.sh).
+# served over HTTP: see image/build-local.sh).
 ARG BASE=python:3.11-slim-bookworm
 FROM ${BASE}
 
@@ -19,7 +19,7 @@ ARG PIP_NO_INDEX
 ENV PYTHONUNBUFFERED=1 \
     PATH=/opt/cml/bin:$PATH
 
-COPY docker/install.sh docker/entrypoint.sh /usr/local/lib/cml/
+COPY image/install.sh image/entrypoint.sh /usr/local/lib/cml/
 COPY pyproject.toml README.md /src/
 COPY cml /src/cml
 RUN sh /usr/local/lib/cml/install.sh /src "$EXTRAS" && rm -rf /src

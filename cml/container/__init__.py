@@ -16,7 +16,7 @@ from typing import Literal
 
 from cml import git
 from cml.errors import CmlError, InputError, UsageError
-from cml.log import register_secret
+from cml.log import logger, register_secret
 
 Pull = Literal["missing", "always", "never"]
 PULLS: tuple[Pull, ...] = ("missing", "always", "never")
@@ -95,6 +95,7 @@ def parse_env(items: Sequence[str], caller: Mapping[str, str]) -> dict[str, str]
             raise UsageError(f"--env {name!r}: not a variable name (use NAME or NAME=VALUE)")
         if not eq:
             if name not in caller:
+                logger.info("cml: --env %s: not set here, not passed", name)
                 continue
             value = caller[name]
         if _SECRET_NAME.search(name):

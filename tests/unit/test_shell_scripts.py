@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPTS = sorted((ROOT / "docker").glob("*.sh"))
+SCRIPTS = sorted((ROOT / "image").glob("*.sh"))
 
 
 def test_there_are_scripts_to_check() -> None:

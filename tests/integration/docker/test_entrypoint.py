@@ -1,4 +1,4 @@
-"""The image's entrypoint (docker/entrypoint.sh) in a real container: cml commands to cml, the rest as is."""
+"""The image's entrypoint (image/entrypoint.sh) in a real container: cml commands to cml, the rest as is."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from cml.cli import COMMANDS
 
 pytestmark = pytest.mark.slow
 
-DOCKER_DIR = Path(__file__).resolve().parents[3] / "docker"
+DOCKER_DIR = Path(__file__).resolve().parents[3] / "image"
 
 
 @pytest.fixture

@@ -165,7 +165,7 @@ def test_timeout_kills_the_container_with_its_own_exit_code(
 def test_interrupt_stops_and_removes_the_container(
     image: str, cml_env: dict[str, str], repo: Path, docker_client: Any, sig: signal.Signals
 ) -> None:
-    script = 'trap "exit 143" TERM; echo ready; sleep 60 & wait'
+    script = 'trap "echo stopped > got-term; exit 143" TERM; echo ready; sleep 60 & wait'
     child = spawn(cml_run(image, "sh", "-c", script), cml_env, repo)
     assert child.stdout is not None
     assert child.stdout.readline() == "ready\n"
@@ -175,6 +175,8 @@ def test_interrupt_stops_and_removes_the_container(
     assert child.returncode == 130
     assert err.strip() == "cml: interrupted"
     assert ours(docker_client) == []
+    # Stopped (SIGTERM, a grace period), not just killed: the command could clean up.
+    assert (repo / "got-term").read_text() == "stopped\n"
 
 
 def one_line_error(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:

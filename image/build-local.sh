@@ -3,7 +3,7 @@
 # a Debian bookworm base made with mmdebstrap and `docker import`ed, the wheels built on the host and
 # served to the build over HTTP on 127.0.0.1, the build on the host network (for apt), then a smoke run:
 # `cml --version`, a plain command, and a plot rendered by kaleido with the image's Chromium.
-#   DOCKER_HOST=unix:///path/docker.sock docker/build-local.sh [TAG]
+#   DOCKER_HOST=unix:///path/docker.sock image/build-local.sh [TAG]
 # Needs mmdebstrap, docker (the CLI) and python3 with pip. Big files stay in the gitignored .cache/.
 set -eu
 cd "$(dirname "$0")/.."
