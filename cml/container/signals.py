@@ -47,7 +47,10 @@ def signals_ignored() -> Iterator[None]:
 
 
 class Deadline:
-    """Call ``kill`` once ``seconds`` have passed (never when ``seconds`` is None); ``fired`` says it did."""
+    """Call ``kill`` once ``seconds`` have passed (never when ``seconds`` is None); ``fired`` says it did.
+
+    ``fired`` is final once the ``with`` block has exited.
+    """
 
     def __init__(self, seconds: float | None, kill: Callable[[], object]) -> None:
         self.fired = False
@@ -73,3 +76,5 @@ class Deadline:
     ) -> None:
         if self._timer is not None:
             self._timer.cancel()
+            # A kill in flight decides ``fired``: wait for it, the container may already be gone.
+            self._timer.join()

@@ -133,3 +133,16 @@ def test_deadline_fires_only_when_the_kill_succeeds() -> None:
     with Deadline(None, killed.set) as never:
         pass
     assert not never.fired
+
+
+def test_deadline_is_final_when_the_kill_is_still_in_flight() -> None:
+    # The container dies (and the body ends) before the kill call returns: still a timeout.
+    called = threading.Event()
+
+    def slow_kill() -> None:
+        called.set()
+        threading.Event().wait(0.3)
+
+    with Deadline(0.01, slow_kill) as deadline:
+        assert called.wait(5)
+    assert deadline.fired
