@@ -34,8 +34,8 @@ class TimedOut(CmlError):
 class ContainerError(CmlError):
     """The container could not start; the exit code follows the shell's (127 not found, 126 not runnable)."""
 
-    def __init__(self, message: str, *, exit_code: int = 125) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, exit_code: int = 125, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
         self.exit_code = exit_code
 
 

@@ -66,13 +66,16 @@ def run(spec: RunSpec, env: Mapping[str, str], out: BinaryIO, err: BinaryIO) -> 
             _quietly(client.api.remove_container, name, force=True)
 
 
+_GPU_HINT = "GPUs need the NVIDIA Container Toolkit on the Docker host: `nvidia-ctk runtime configure --runtime=docker`"
+
+
 def _check_gpus(client: Any, env: Mapping[str, str]) -> None:
     runtimes = client.info().get("Runtimes") or {}
     if "nvidia" not in runtimes:
         host = env.get("DOCKER_HOST") or DEFAULT_HOST
         raise ConfigError(
             f"--gpus: the Docker daemon at {host} has no NVIDIA runtime (runtimes: {', '.join(sorted(runtimes))})",
-            hint="install the NVIDIA Container Toolkit and run `nvidia-ctk runtime configure --runtime=docker`",
+            hint=_GPU_HINT,
         )
 
 
@@ -155,7 +158,8 @@ def _start_error(spec: RunSpec, exc: Exception) -> ContainerError:
     text = _one_line(exc)
     found = re.search(r'exec: "([^"]*)": (.*?)(?:: unknown)?$', text)
     if not found:
-        return ContainerError(f"{spec.describe()}: cannot start the container: {text}")
+        hint = _GPU_HINT if "could not select device driver" in text else None
+        return ContainerError(f"{spec.describe()}: cannot start the container: {text}", hint=hint)
     reason = found[2]
     code = 126 if "permission denied" in reason else 127
     return ContainerError(f"{spec.image}: cannot run {found[1]!r}: {reason}", exit_code=code)

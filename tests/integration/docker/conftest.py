@@ -9,7 +9,8 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,30 +31,21 @@ def _ping(host: str) -> Any | None:
     return client
 
 
-def _start_dockerd(root: Path) -> tuple[subprocess.Popen[bytes], str]:
+def can_start_dockerd() -> bool:
+    return os.geteuid() == 0 and shutil.which("dockerd") is not None
+
+
+@contextmanager
+def private_dockerd(extra: Sequence[str] = ()) -> Iterator[str]:
+    """Start ``dockerd`` with its data, state and socket in a temp dir; yield its ``DOCKER_HOST``; stop it."""
+    root = Path(tempfile.mkdtemp(prefix="cml-dockerd-"))
     sock = root / "docker.sock"
-    log = (root / "dockerd.log").open("wb")
     argv = ["dockerd", "--data-root", str(root / "data"), "--exec-root", str(root / "exec")]
     argv += ["-H", f"unix://{sock}", "--pidfile", str(root / "dockerd.pid")]
-    argv += ["--bridge=none", "--iptables=false", "--ip-forward=false"]
-    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    return proc, f"unix://{sock}"
-
-
-@pytest.fixture(scope="session")
-def docker_host() -> Iterator[str]:
-    """``DOCKER_HOST`` of a running engine; skips with the reason when none can start."""
-    if os.geteuid() != 0 or not shutil.which("dockerd"):
-        host = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-        if _ping(host) is None:
-            reason = (
-                "not root" if os.geteuid() != 0 else "dockerd is not installed (apt-get install docker.io)"
-            )
-            pytest.skip(f"no Docker engine: {reason}, and none answers at {host}")
-        yield host
-        return
-    root = Path(tempfile.mkdtemp(prefix="cml-dockerd-"))
-    proc, host = _start_dockerd(root)
+    argv += ["--bridge=none", "--iptables=false", "--ip-forward=false", *extra]
+    with (root / "dockerd.log").open("wb") as log:
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    host = f"unix://{sock}"
     try:
         deadline = time.monotonic() + 30
         while _ping(host) is None:
@@ -63,7 +55,7 @@ def docker_host() -> Iterator[str]:
             time.sleep(0.1)
         # The tests run cml as another uid too; this engine is private to the session.
         root.chmod(0o711)
-        Path(host.removeprefix("unix://")).chmod(0o666)
+        sock.chmod(0o666)
         yield host
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -76,6 +68,20 @@ def docker_host() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def docker_host() -> Iterator[str]:
+    """``DOCKER_HOST`` of a running engine; skips with the reason when none can start."""
+    if can_start_dockerd():
+        with private_dockerd() as host:
+            yield host
+        return
+    host = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    if _ping(host) is None:
+        reason = "not root" if os.geteuid() != 0 else "dockerd is not installed (apt-get install docker.io)"
+        pytest.skip(f"no Docker engine: {reason}, and none answers at {host}")
+    yield host
+
+
+@pytest.fixture(scope="session")
 def docker_client(docker_host: str) -> Any:
     """An SDK client for the test engine."""
     client = _ping(docker_host)
@@ -83,13 +89,11 @@ def docker_client(docker_host: str) -> Any:
     return client
 
 
-@pytest.fixture(scope="session")
-def image(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A busybox image built FROM scratch from the host's static busybox, with a /tmp and a shell."""
+def build_busybox(client: Any, ctx: Path) -> str:
+    """Build a busybox image FROM scratch from the host's static busybox (with /tmp and a shell)."""
     busybox = shutil.which("busybox")
     if busybox is None:
         pytest.skip("busybox is not installed (apt-get install busybox-static)")
-    ctx = tmp_path_factory.mktemp("busybox-image")
     shutil.copy(busybox, ctx / "busybox")
     (ctx / "Dockerfile").write_text(
         "FROM scratch\n"
@@ -99,8 +103,14 @@ def image(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
         'RUN ["/bin/busybox", "chmod", "1777", "/tmp"]\n'
         'CMD ["sh"]\n'
     )
-    docker_client.images.build(path=str(ctx), tag=IMAGE, network_mode="none", rm=True)
+    client.images.build(path=str(ctx), tag=IMAGE, network_mode="none", rm=True)
     return IMAGE
+
+
+@pytest.fixture(scope="session")
+def image(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The busybox test image on the test engine."""
+    return build_busybox(docker_client, tmp_path_factory.mktemp("busybox-image"))
 
 
 @pytest.fixture
