@@ -19,7 +19,7 @@ from cml.errors import CmlError
 from cml.log import logger, redact, setup
 
 #: Command modules, in the order ``cml --help`` lists them.
-COMMANDS: tuple[str, ...] = ("comment", "publish", "report", "check")
+COMMANDS: tuple[str, ...] = ("comment", "publish", "report", "check", "run")
 
 
 def build_parser() -> argparse.ArgumentParser:
