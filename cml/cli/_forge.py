@@ -122,11 +122,27 @@ def read_report(path: Path) -> str:
     return text
 
 
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"})
+
+
 def local_image_files(report: str, base: Path, origin: Path) -> dict[str, Path]:
-    """Each local image in ``report`` and its file; InputError naming the first that is missing."""
+    """Each local image in ``report`` and its file.
+
+    Raises InputError naming the first image that is missing, is not an image file, or resolves
+    (through ``..`` or a symlink) outside the report's folder ``base``: a report from an untrusted
+    fork must not be able to upload ``../../proc/self/environ`` or a token file.
+    """
     files: dict[str, Path] = {}
+    folder = base.resolve()
     for src in local_images(report):
         path = (base / src.split("#")[0].split("?")[0]).resolve()
+        if not path.is_relative_to(folder):
+            raise InputError(
+                f"{origin}: image {src!r} is outside the report's folder {folder}",
+                hint="keep images next to the report, in it or below it",
+            )
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            raise InputError(f"{origin}: {src!r} is not an image ({', '.join(sorted(IMAGE_SUFFIXES))})")
         if not path.is_file():
             raise InputError(f"{origin}: image {src!r} not found (looked for {path})")
         files[src] = path
