@@ -23,8 +23,9 @@ def node_modules() -> Path:
         pytest.skip("node and npm are not installed (./dev test installs them)")
     stamp = PREFIX / ".cml-tools"
     if not stamp.is_file() or stamp.read_text().strip() != " ".join(TOOLS):
+        flags = ["--no-audit", "--no-fund", "--loglevel=error"]
         subprocess.run(
-            ["npm", "install", "--prefix", str(PREFIX), "--no-audit", "--no-fund", "--loglevel=error", *TOOLS],
+            ["npm", "install", "--prefix", str(PREFIX), *flags, *TOOLS],
             check=True,
             capture_output=True,
             text=True,

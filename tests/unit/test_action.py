@@ -23,7 +23,8 @@ def load(path: Path) -> dict[str, Any]:
 
 def test_run_splits_the_command_like_a_shell_without_expanding() -> None:
     env = {"CML_INPUT_COMMAND": "cml comment update 'my report.md' --watermark-title $HOME"}
-    assert action.build_argv("run", env) == ["comment", "update", "my report.md", "--watermark-title", "$HOME"]
+    argv = action.build_argv("run", env)
+    assert argv == ["comment", "update", "my report.md", "--watermark-title", "$HOME"]
 
 
 @pytest.mark.parametrize("command", ["", "   ", "cml", "comment 'unclosed"])
@@ -96,7 +97,8 @@ def test_main_posts_to_the_local_forge_and_writes_step_outputs(
     monkeypatch.chdir(repo)
     (repo / "report.md").write_text("# accuracy 0.97\n", encoding="utf-8")
     out = repo / "github_output"
-    env = {"CML_INPUT_COMMAND": "comment update report.md --watermark-title digits", "GITHUB_OUTPUT": str(out)}
+    command = "comment update report.md --watermark-title digits"
+    env = {"CML_INPUT_COMMAND": command, "GITHUB_OUTPUT": str(out)}
     assert action.main(["run"], env) == 0
     values = dict(line.split("=", 1) for line in out.read_text(encoding="utf-8").splitlines())
     assert values["gate"] == "pass"
@@ -109,7 +111,8 @@ def test_main_posts_to_the_local_forge_and_writes_step_outputs(
 def test_main_passes_cml_exit_codes_through(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(repo)
     out = repo / "github_output"
-    assert action.main(["run"], {"CML_INPUT_COMMAND": "comment update missing.md", "GITHUB_OUTPUT": str(out)}) == 2
+    env = {"CML_INPUT_COMMAND": "comment update missing.md", "GITHUB_OUTPUT": str(out)}
+    assert action.main(["run"], env) == 2
     assert "gate=error\nurl=\n" in out.read_text(encoding="utf-8")
     assert action.main(["run"], {"CML_INPUT_COMMAND": "comment --no-such-flag"}) == 2
 
@@ -117,7 +120,8 @@ def test_main_passes_cml_exit_codes_through(repo: Path, monkeypatch: pytest.Monk
 @pytest.mark.parametrize("name", sorted(ACTIONS))
 def test_no_expression_inside_a_run_script(name: str) -> None:
     for step in load(ACTIONS[name])["runs"]["steps"]:
-        assert "${{" not in step.get("run", ""), f"{name}: step {step.get('name')!r} puts an expression in run:"
+        where = f"{name}: step {step.get('name')!r}"
+        assert "${{" not in step.get("run", ""), f"{where} puts an expression in run:"
 
 
 @pytest.mark.parametrize("name", sorted(action.SPECS))
