@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -156,3 +158,23 @@ def test_the_cache_is_keyed_on_pyproject() -> None:
     cache = next(s for s in steps if s.get("uses", "").startswith("actions/cache@"))
     assert "steps.key.outputs.key" in cache["with"]["key"]
     assert re.search(r"pyproject\.toml", (ROOT / "action" / "key.sh").read_text(encoding="utf-8"))
+
+
+def test_install_script_refuses_odd_extras(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "CML_PYTHON": "/nonexistent/python", "CML_VENV": str(tmp_path / "venv")}
+    done = subprocess.run(
+        [str(ROOT / "action" / "install.sh")],
+        env={**env, "CML_EXTRAS": "bench]; rm -rf ~ #"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "input 'extras' must be comma-separated names" in done.stderr
+    assert not (tmp_path / "venv").exists()
+
+
+def test_cache_key_script_hashes_pyproject() -> None:
+    done = subprocess.run([str(ROOT / "action" / "key.sh")], capture_output=True, text=True, check=True)
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    assert done.stdout == f"key={digest[:20]}\n"
