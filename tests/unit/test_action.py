@@ -135,6 +135,7 @@ def test_every_spec_input_is_declared_and_passed_as_env(name: str) -> None:
         assert run["env"][action.env_name(flag.input)] == f"${{{{ inputs.{flag.input} }}}}"
     assert run["run"] == f'"$CML_VENV/bin/python" -m cml.action {name}'
     assert run["env"]["REPO_TOKEN"] == "${{ inputs.token }}"
+    assert run["env"]["CML_VENV"] == "${{ steps.key.outputs.venv }}"
 
 
 @pytest.mark.parametrize("name", sorted(action.SPECS))
@@ -174,7 +175,15 @@ def test_install_script_refuses_odd_extras(tmp_path: Path) -> None:
     assert not (tmp_path / "venv").exists()
 
 
-def test_cache_key_script_hashes_pyproject() -> None:
-    done = subprocess.run([str(ROOT / "action" / "key.sh")], capture_output=True, text=True, check=True)
+def test_cache_key_script_hashes_pyproject_and_names_one_venv_per_python_and_extras() -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "RUNNER_TEMP": "/rt",
+        "CML_PYTHON_VERSION": "3.11.9",
+        "CML_EXTRAS": "bench,x",
+    }
+    done = subprocess.run(
+        [str(ROOT / "action" / "key.sh")], env=env, capture_output=True, text=True, check=True
+    )
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    assert done.stdout == f"key={digest[:20]}\n"
+    assert done.stdout == f"key={digest[:20]}\nvenv=/rt/cml-venv-py3.11.9-bench_x\n"
