@@ -11,7 +11,7 @@ if [ -n "${CML_EXTRAS:-}" ]; then
   case "$CML_EXTRAS" in
     *[!A-Za-z0-9,_-]*) echo "cml action: input 'extras' must be comma-separated names, got: $CML_EXTRAS" >&2; exit 2 ;;
   esac
-  spec="$root[$CML_EXTRAS]"
+  spec="${root}[${CML_EXTRAS}]"
 fi
 if [ -x "$CML_VENV/bin/python" ]; then
   exec "$CML_VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps --force-reinstall "$root"
