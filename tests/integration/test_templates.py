@@ -6,6 +6,7 @@ its built-in schemas, gitlab-ci-local runs jobs with the shell executor in a tem
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -237,3 +238,34 @@ def test_action_scripts_pass_shellcheck() -> None:
     assert [p.name for p in scripts] == ["install.sh", "key.sh"]
     done = subprocess.run(["shellcheck", *map(str, scripts)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout
+
+
+def test_gitlab_report_job_passes_the_gate_with_its_spaces(tmp_path: Path) -> None:
+    """The cml-report job's command line, recorded by a stand-in `cml` (the real one is tested above)."""
+    tool = node_modules() / ".bin" / "gitlab-ci-local"
+    project = _gitlab_project(tmp_path)
+    record = tmp_path / "argv.json"
+    bin_dir = tmp_path / "record-bin"
+    bin_dir.mkdir()
+    (bin_dir / "cml").write_text(
+        f'#!{sys.executable}\nimport json, sys\nopen("{record}", "w").write(json.dumps(sys.argv[1:]))\n',
+        encoding="utf-8",
+    )
+    (bin_dir / "cml").chmod(0o755)
+    env = {**_gitlab_env(tmp_path), "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    variables = ["--variable", "CML_FAIL_ON=accuracy < 0.9"]
+    variables += ["--variable", "CML_REPORT_ARGS=--all --sort-by f1"]
+    done = subprocess.run(
+        [str(tool), *_GCL_FLAGS, *variables, "cml-report"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    assert json.loads(record.read_text(encoding="utf-8")) == [
+        "report", "--title", "Training report", "--post",
+        "--fail-on", "accuracy < 0.9", "--all", "--sort-by", "f1",
+    ]  # fmt: skip
