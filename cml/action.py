@@ -10,6 +10,7 @@ Usage (what the actions run): ``python -m cml.action run|report|runner|bench``.
 
 from __future__ import annotations
 
+import glob
 import io
 import os
 import re
@@ -32,7 +33,8 @@ class Flag:
     """One action input and the cml option it becomes.
 
     ``one``: ``--flag VALUE`` when set; ``many``: ``--flag V`` per line; ``list``: ``--flag V1 V2 ...``
-    (one option, whitespace-separated values); ``bool``: ``--flag`` when the input is ``true``.
+    (one option, whitespace-separated values, globs expanded as no shell runs); ``bool``: ``--flag`` when
+    the input is ``true``.
     """
 
     input: str
@@ -129,8 +131,15 @@ def _options(flag: Flag, value: str) -> list[str]:
     if flag.kind == "many":
         return [part for line in value.splitlines() if line.strip() for part in (flag.flag, line.strip())]
     if flag.kind == "list":
-        return [flag.flag, *value.split()]
+        return [flag.flag, *(path for item in value.split() for path in _glob(item))]
     return [flag.flag, value]
+
+
+def _glob(pattern: str) -> list[str]:
+    """``pattern``'s matches, sorted, when it has glob characters and matches; else the pattern itself."""
+    if not any(c in pattern for c in "*?["):
+        return [pattern]
+    return sorted(glob.glob(pattern)) or [pattern]
 
 
 def outputs(argv: Sequence[str], code: int, stdout: str) -> dict[str, str]:

@@ -60,6 +60,14 @@ def test_report_inputs_become_flags() -> None:
     ]  # fmt: skip
 
 
+def test_runs_globs_are_expanded_sorted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("run-b", "run-a", "other"):
+        (tmp_path / "runs" / name).mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    argv = action.build_argv("report", {"CML_INPUT_RUNS": "runs/run-* runs/other extra/*"})
+    assert argv == ["report", "--runs", "runs/run-a", "runs/run-b", "runs/other", "extra/*"]
+
+
 def test_runner_and_bench_commands() -> None:
     assert action.build_argv("runner", {"CML_INPUT_HOST": "me@gpu1", "CML_INPUT_SINGLE": "True"}) == [
         "runner", "launch", "--host", "me@gpu1", "--single",
