@@ -101,24 +101,29 @@ def build_argv(action: str, env: Mapping[str, str]) -> list[str]:
     Raises UsageError for an unknown action, an empty command or unbalanced quotes.
     """
     if action == "run":
-        try:
-            argv = shlex.split(env.get(env_name("command"), ""))
-        except ValueError as exc:
-            raise UsageError(f"input 'command': {exc}") from None
+        argv = _split("command", env)
         if argv[:1] == ["cml"]:
             argv = argv[1:]
         if not argv:
             raise UsageError(
                 "input 'command' is empty: give a cml command such as `comment update report.md`"
             )
-        return argv
+        return argv + _split("args", env)
     if action not in SPECS:
         raise UsageError(f"unknown action {action!r}: expected run, {', '.join(SPECS)}")
     words, flags = SPECS[action]
     argv = list(words)
     for flag in flags:
         argv += _options(flag, env.get(env_name(flag.input), "").strip())
-    return argv + shlex.split(env.get(env_name("args"), ""))
+    return argv + _split("args", env)
+
+
+def _split(name: str, env: Mapping[str, str]) -> list[str]:
+    """Input ``name`` split like a shell (quotes honoured, nothing expanded); UsageError when unbalanced."""
+    try:
+        return shlex.split(env.get(env_name(name), ""))
+    except ValueError as exc:
+        raise UsageError(f"input {name!r}: {exc}") from None
 
 
 def _options(flag: Flag, value: str) -> list[str]:

@@ -29,6 +29,13 @@ def test_run_splits_the_command_like_a_shell_without_expanding() -> None:
     assert argv == ["comment", "update", "my report.md", "--watermark-title", "$HOME"]
 
 
+def test_run_appends_args() -> None:
+    env = {"CML_INPUT_COMMAND": "comment update r.md", "CML_INPUT_ARGS": "--target 'pr/3'"}
+    assert action.build_argv("run", env) == ["comment", "update", "r.md", "--target", "pr/3"]
+    with pytest.raises(UsageError, match="input 'args'"):
+        action.build_argv("report", {"CML_INPUT_ARGS": '"'})
+
+
 @pytest.mark.parametrize("command", ["", "   ", "cml", "comment 'unclosed"])
 def test_run_rejects_an_empty_or_unbalanced_command(command: str) -> None:
     with pytest.raises(UsageError, match="input 'command'"):
