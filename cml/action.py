@@ -1,0 +1,198 @@
+"""Glue for the GitHub actions in this repository (``action.yml``, ``report/``, ``runner/``, ``bench/``).
+
+The composite actions never put ``${{ inputs.* }}`` inside a ``run:`` script: each input reaches this
+module as a ``CML_INPUT_<NAME>`` environment variable (``sort-by`` -> ``CML_INPUT_SORT_BY``). It builds
+the ``cml`` argv from them without a shell, runs the command in-process, echoes its output, and writes
+the step outputs ``exit-code``, ``gate`` (pass | fail | error), ``url`` and ``report`` to ``$GITHUB_OUTPUT``.
+
+Usage (what the actions run): ``python -m cml.action run|report|runner|bench``.
+"""
+
+from __future__ import annotations
+
+import glob
+import io
+import os
+import re
+import shlex
+import sys
+from collections.abc import Mapping, Sequence
+from contextlib import redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, TextIO
+
+from cml.cli import main as cml_main
+from cml.errors import GateFailed, UsageError
+
+Kind = Literal["one", "many", "list", "bool"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Flag:
+    """One action input and the cml option it becomes.
+
+    ``one``: ``--flag VALUE`` when set; ``many``: ``--flag V`` per line; ``list``: ``--flag V1 V2 ...``
+    (one option, whitespace-separated values, globs expanded as no shell runs); ``bool``: ``--flag`` when
+    the input is ``true``.
+    """
+
+    input: str
+    flag: str
+    kind: Kind = "one"
+
+
+#: Each sub-action: the cml words it runs and its inputs, in the order they become options.
+SPECS: dict[str, tuple[tuple[str, ...], tuple[Flag, ...]]] = {
+    "report": (
+        ("report",),
+        (
+            Flag(input="metrics", flag="--metrics", kind="many"),
+            Flag(input="params", flag="--params", kind="many"),
+            Flag(input="plots", flag="--plot", kind="many"),
+            Flag(input="confusion", flag="--confusion", kind="many"),
+            Flag(input="base", flag="--base"),
+            Flag(input="runs", flag="--runs", kind="list"),
+            Flag(input="sort-by", flag="--sort-by"),
+            Flag(input="all", flag="--all", kind="bool"),
+            Flag(input="fail-on", flag="--fail-on", kind="many"),
+            Flag(input="warn-on", flag="--warn-on", kind="many"),
+            Flag(input="title", flag="--title"),
+            Flag(input="output", flag="--output"),
+            Flag(input="post", flag="--post", kind="bool"),
+        ),
+    ),
+    "runner": (
+        ("runner", "launch"),
+        (
+            Flag(input="host", flag="--host"),
+            Flag(input="labels", flag="--labels"),
+            Flag(input="name", flag="--name"),
+            Flag(input="idle-timeout", flag="--idle-timeout"),
+            Flag(input="single", flag="--single", kind="bool"),
+            Flag(input="gpu", flag="--gpu", kind="bool"),
+        ),
+    ),
+    "bench": (
+        ("bench",),
+        (
+            Flag(input="model", flag="--model"),
+            Flag(input="target", flag="--target"),
+            Flag(input="variants", flag="--variants"),
+            Flag(input="threads", flag="--threads"),
+            Flag(input="runs", flag="--runs"),
+            Flag(input="output", flag="--output"),
+            Flag(input="post", flag="--post", kind="bool"),
+        ),
+    ),
+}
+
+_URL = re.compile(r"^(https?|file)://\S+$")
+
+
+def env_name(name: str) -> str:
+    """The variable an action input travels in: ``sort-by`` -> ``CML_INPUT_SORT_BY``."""
+    return "CML_INPUT_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+
+
+def build_argv(action: str, env: Mapping[str, str]) -> list[str]:
+    """The cml argv for ``action`` (``run`` splits ``CML_INPUT_COMMAND`` like a shell, nothing expanded).
+
+    Raises UsageError for an unknown action, an empty command or unbalanced quotes.
+    """
+    if action == "run":
+        argv = _split("command", env)
+        if argv[:1] == ["cml"]:
+            argv = argv[1:]
+        if not argv:
+            raise UsageError(
+                "input 'command' is empty: give a cml command such as `comment update report.md`"
+            )
+        return argv + _split("args", env)
+    if action not in SPECS:
+        raise UsageError(f"unknown action {action!r}: expected run, {', '.join(SPECS)}")
+    words, flags = SPECS[action]
+    argv = list(words)
+    for flag in flags:
+        argv += _options(flag, env.get(env_name(flag.input), "").strip())
+    return argv + _split("args", env)
+
+
+def _split(name: str, env: Mapping[str, str]) -> list[str]:
+    """Input ``name`` split like a shell (quotes honoured, nothing expanded); UsageError when unbalanced."""
+    try:
+        return shlex.split(env.get(env_name(name), ""))
+    except ValueError as exc:
+        raise UsageError(f"input {name!r}: {exc}") from None
+
+
+def _options(flag: Flag, value: str) -> list[str]:
+    if not value:
+        return []
+    if flag.kind == "bool":
+        if value.lower() not in ("true", "false"):
+            raise UsageError(f"input {flag.input!r}: expected true or false, got {value!r}")
+        return [flag.flag] if value.lower() == "true" else []
+    if flag.kind == "many":
+        return [part for line in value.splitlines() if line.strip() for part in (flag.flag, line.strip())]
+    if flag.kind == "list":
+        return [flag.flag, *(path for item in value.split() for path in _glob(item))]
+    return [flag.flag, value]
+
+
+def _glob(pattern: str) -> list[str]:
+    """``pattern``'s matches, sorted, when it has glob characters and matches; else the pattern itself."""
+    if not any(c in pattern for c in "*?["):
+        return [pattern]
+    return sorted(glob.glob(pattern)) or [pattern]
+
+
+def outputs(argv: Sequence[str], code: int, stdout: str) -> dict[str, str]:
+    """The step outputs: exit code, gate verdict, the last URL printed, the report path given."""
+    urls = [line.strip() for line in stdout.splitlines() if _URL.match(line.strip())]
+    report = ""
+    if "--output" in argv[:-1]:
+        report = argv[argv.index("--output") + 1]
+    elif argv[:1] == ["comment"] and len(argv) > 2:
+        report = argv[2]
+    gate = "pass" if code == 0 else "fail" if code == GateFailed.exit_code else "error"
+    return {"exit-code": str(code), "gate": gate, "url": urls[-1] if urls else "", "report": report}
+
+
+class _Tee(io.StringIO):
+    """Keeps what is written and passes it on to the real stdout."""
+
+    def __init__(self, out: TextIO) -> None:
+        super().__init__()
+        self._out = out
+
+    def write(self, text: str) -> int:
+        self._out.write(text)
+        return super().write(text)
+
+
+def main(argv: Sequence[str], env: Mapping[str, str]) -> int:
+    """Run the action named by ``argv[0]``; write its outputs; return cml's exit code."""
+    if len(argv) != 1:
+        print("usage: python -m cml.action run|report|runner|bench", file=sys.stderr)
+        return 2
+    try:
+        cml_argv = build_argv(argv[0], env)
+    except UsageError as exc:
+        print(f"cml: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    tee = _Tee(sys.stdout)
+    with redirect_stdout(tee):
+        try:
+            code = cml_main(cml_argv, env)
+        except SystemExit as exc:  # argparse: bad options or --help
+            code = exc.code if isinstance(exc.code, int) else 2
+    values = outputs(cml_argv, code, tee.getvalue())
+    if env.get("GITHUB_OUTPUT"):
+        with Path(env["GITHUB_OUTPUT"]).open("a", encoding="utf-8") as out:
+            out.writelines(f"{key}={value}\n" for key, value in values.items())
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:], os.environ))

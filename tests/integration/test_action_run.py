@@ -1,0 +1,171 @@
+"""Run the composite actions' steps the way the Actions runner does, minus the marketplace steps.
+
+A small stand-in for the runner: ``${{ }}`` expressions (inputs, step outputs, runner, github) are
+evaluated into ``env:``/``with:``/``working-directory:``, each ``run:`` goes to ``bash -eo pipefail``
+with ``$GITHUB_ACTION_PATH`` and a fresh ``$GITHUB_OUTPUT``. ``actions/setup-python`` answers with this
+interpreter; ``actions/cache`` answers "hit" and the venv it would restore is made here (a venv that sees
+this interpreter's packages and this checkout), because installing from PyPI is not for tests; the
+install step is checked (its env and script path) but not run. So key.sh, the env wiring, the working
+directory and the step outputs are real; install.sh's input check is in the unit tests.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from cml.cli import COMMANDS
+
+ROOT = Path(__file__).resolve().parents[2]
+_EXPR = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
+
+
+class Runner:
+    """Runs one composite action's steps; keeps the step outputs."""
+
+    def __init__(self, action_dir: Path, inputs: dict[str, str], temp: Path, env: dict[str, str]) -> None:
+        self.dir = action_dir
+        self.meta: dict[str, Any] = yaml.safe_load((action_dir / "action.yml").read_text(encoding="utf-8"))
+        self.temp = temp
+        self.env = env
+        self.ctx: dict[str, str] = {"github.token": "ghs_test_token_123456", "runner.temp": str(temp)}
+        self.ctx |= {"runner.os": "Linux", "runner.arch": "X64"}
+        for name, spec in self.meta["inputs"].items():
+            self.ctx[f"inputs.{name}"] = self.eval(str(spec.get("default", "")))
+        self.ctx |= {f"inputs.{k}": v for k, v in inputs.items()}
+
+    def eval(self, text: str) -> str:
+        return _EXPR.sub(lambda m: self.ctx.get(m[1], ""), text)
+
+    def run(self) -> dict[str, str]:
+        """Every step in order; returns the action's outputs."""
+        for step in self.meta["runs"]["steps"]:
+            if step.get("if"):
+                assert step["if"] == "steps.cache.outputs.cache-hit != 'true'"
+                if self.ctx.get("steps.cache.outputs.cache-hit") == "true":
+                    continue
+            if "install.sh" in step.get("run", ""):
+                self._check_install(step)
+                continue
+            outputs = self._uses(step) if "uses" in step else self._run(step)
+            self.ctx |= {f"steps.{step.get('id')}.outputs.{k}": v for k, v in outputs.items()}
+        return {name: self.eval(spec["value"]) for name, spec in self.meta["outputs"].items()}
+
+    def _uses(self, step: dict[str, Any]) -> dict[str, str]:
+        with_ = {k: self.eval(str(v)) for k, v in step.get("with", {}).items()}
+        if step["uses"].startswith("actions/setup-python@"):
+            assert with_ == {"python-version": "3.11", "update-environment": "False"}
+            return {"python-path": sys.executable, "python-version": "3.11.7"}
+        assert step["uses"].startswith("actions/cache@"), step["uses"]
+        assert "3.11.7" in with_["key"]
+        make_venv(Path(with_["path"]))
+        return {"cache-hit": "true"}
+
+    def _check_install(self, step: dict[str, Any]) -> None:
+        """Not run (pip would download); its inputs must be the venv the cache restored and our Python."""
+        env = {k: self.eval(str(v)) for k, v in step["env"].items()}
+        assert env["CML_VENV"] == self.ctx["steps.key.outputs.venv"]
+        assert env["CML_PYTHON"] == sys.executable
+        assert (Path(env["CML_VENV"]) / "bin" / "python").exists()
+        assert (self.dir / step["run"].split("/", 1)[1].rstrip("\"'")).resolve().is_file()
+
+    def _run(self, step: dict[str, Any]) -> dict[str, str]:
+        out = self.temp / f"output-{step.get('id', 'step')}"
+        out.write_text("", encoding="utf-8")
+        env = {**self.env, **{k: self.eval(str(v)) for k, v in step.get("env", {}).items()}}
+        env |= {"GITHUB_ACTION_PATH": str(self.dir), "GITHUB_OUTPUT": str(out), "RUNNER_TEMP": str(self.temp)}
+        cwd = self.eval(step.get("working-directory", "."))
+        done = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+            cwd=Path(self.env["GITHUB_WORKSPACE"]) / cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        self.last = done
+        return dict(
+            line.split("=", 1) for line in out.read_text(encoding="utf-8").splitlines() if "=" in line
+        )
+
+
+def make_venv(path: Path) -> None:
+    """A venv whose Python sees this interpreter's site-packages and this checkout (no download)."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
+    site = next(path.glob("lib/python*/site-packages"))
+    (site / "cml-test.pth").write_text(f"{sysconfig.get_paths()['purelib']}\n{ROOT}\n", encoding="utf-8")
+
+
+@pytest.fixture
+def workspace(repo: Path, tmp_path: Path) -> dict[str, str]:
+    (repo / "reports").mkdir()
+    (repo / "reports" / "report.md").write_text("# digits\n\naccuracy **0.978**\n", encoding="utf-8")
+    temp = tmp_path / "runner-temp"
+    temp.mkdir()
+    return {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "GITHUB_WORKSPACE": str(repo)}
+
+
+def test_main_action_posts_and_sets_outputs(workspace: dict[str, str], tmp_path: Path) -> None:
+    inputs = {"command": "comment update report.md --watermark-title digits", "working-directory": "reports"}
+    runner = Runner(ROOT, inputs, tmp_path / "runner-temp", workspace)
+    outputs = runner.run()
+    assert runner.last.returncode == 0, runner.last.stderr
+    assert outputs["gate"] == "pass"
+    assert outputs["exit-code"] == "0"
+    assert outputs["report"] == "report.md"
+    assert outputs["url"].startswith(f"file://{workspace['GITHUB_WORKSPACE']}/.cml/preview/commit-")
+    preview = Path(outputs["url"].removeprefix("file://").split("#")[0])
+    assert "accuracy <strong>0.978</strong>" in preview.read_text(encoding="utf-8")
+    assert "ghs_test_token_123456" not in runner.last.stdout + runner.last.stderr
+    venvs = sorted(p.name for p in (tmp_path / "runner-temp").glob("cml-venv-*"))
+    assert venvs == ["cml-venv-py3.11.7-none"]
+
+
+def test_main_action_reports_a_bad_command(workspace: dict[str, str], tmp_path: Path) -> None:
+    runner = Runner(ROOT, {"command": "comment update missing.md"}, tmp_path / "runner-temp", workspace)
+    outputs = runner.run()
+    assert runner.last.returncode == 2
+    assert "missing.md: no such file" in runner.last.stderr
+    assert (outputs["gate"], outputs["url"]) == ("error", "")
+
+
+@pytest.mark.parametrize(
+    ("name", "inputs"),
+    [
+        ("report", {"metrics": "metrics.json", "post": "false"}),
+        ("runner", {"host": "me@127.0.0.1", "ssh-key": "k", "token": "t"}),
+        ("bench", {"model": "model.keras", "post": "false"}),
+    ],
+)
+def test_sub_actions_reach_cml_with_their_flags(
+    name: str, inputs: dict[str, str], workspace: dict[str, str], tmp_path: Path
+) -> None:
+    runner = Runner(ROOT / name, inputs, tmp_path / "runner-temp", workspace)
+    outputs = runner.run()
+    assert outputs["exit-code"] == str(runner.last.returncode)
+    if name not in COMMANDS:  # not there yet: argparse names the command cml lacks
+        assert runner.last.returncode == 2
+        assert f"invalid choice: '{name}'" in runner.last.stderr
+        assert outputs["gate"] == "error"
+
+
+@pytest.mark.slow
+def test_report_sub_action(workspace: dict[str, str], tmp_path: Path) -> None:
+    if "report" not in COMMANDS:
+        pytest.skip("this cml has no `report` command yet")
+    repo = Path(workspace["GITHUB_WORKSPACE"])
+    (repo / "metrics.json").write_text('{"accuracy": 0.97}\n', encoding="utf-8")
+    inputs = {"metrics": "metrics.json", "output": "out", "fail-on": "accuracy < 0.99", "title": "digits"}
+    runner = Runner(ROOT / "report", inputs, tmp_path / "runner-temp", workspace)
+    outputs = runner.run()
+    assert runner.last.returncode == 8, runner.last.stderr
+    assert (outputs["gate"], outputs["report"]) == ("fail", "out")

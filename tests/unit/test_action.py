@@ -1,0 +1,204 @@
+"""cml.action (the glue the composite actions run) and the action.yml files that call it."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from cml import action
+from cml.errors import UsageError
+
+ROOT = Path(__file__).resolve().parents[2]
+ACTIONS = {"run": ROOT / "action.yml", **{name: ROOT / name / "action.yml" for name in action.SPECS}}
+
+
+def load(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data
+
+
+def test_run_splits_the_command_like_a_shell_without_expanding() -> None:
+    env = {"CML_INPUT_COMMAND": "cml comment update 'my report.md' --watermark-title $HOME"}
+    argv = action.build_argv("run", env)
+    assert argv == ["comment", "update", "my report.md", "--watermark-title", "$HOME"]
+
+
+def test_run_appends_args() -> None:
+    env = {"CML_INPUT_COMMAND": "comment update r.md", "CML_INPUT_ARGS": "--target 'pr/3'"}
+    assert action.build_argv("run", env) == ["comment", "update", "r.md", "--target", "pr/3"]
+    with pytest.raises(UsageError, match="input 'args'"):
+        action.build_argv("report", {"CML_INPUT_ARGS": '"'})
+
+
+@pytest.mark.parametrize("command", ["", "   ", "cml", "comment 'unclosed"])
+def test_run_rejects_an_empty_or_unbalanced_command(command: str) -> None:
+    with pytest.raises(UsageError, match="input 'command'"):
+        action.build_argv("run", {"CML_INPUT_COMMAND": command})
+
+
+def test_report_inputs_become_flags() -> None:
+    env = {
+        "CML_INPUT_METRICS": "metrics.json\n\n  eval/metrics.json  \n",
+        "CML_INPUT_PLOTS": "plots/roc.json:fpr:tpr",
+        "CML_INPUT_RUNS": "runs/a runs/b",
+        "CML_INPUT_SORT_BY": "accuracy",
+        "CML_INPUT_FAIL_ON": "accuracy < 0.9\nloss > 1",
+        "CML_INPUT_ALL": "false",
+        "CML_INPUT_POST": "true",
+        "CML_INPUT_ARGS": "--json",
+    }
+    assert action.build_argv("report", env) == [
+        "report",
+        "--metrics", "metrics.json",
+        "--metrics", "eval/metrics.json",
+        "--plot", "plots/roc.json:fpr:tpr",
+        "--runs", "runs/a", "runs/b",
+        "--sort-by", "accuracy",
+        "--fail-on", "accuracy < 0.9",
+        "--fail-on", "loss > 1",
+        "--post",
+        "--json",
+    ]  # fmt: skip
+
+
+def test_runs_globs_are_expanded_sorted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("run-b", "run-a", "other"):
+        (tmp_path / "runs" / name).mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    argv = action.build_argv("report", {"CML_INPUT_RUNS": "runs/run-* runs/other extra/*"})
+    assert argv == ["report", "--runs", "runs/run-a", "runs/run-b", "runs/other", "extra/*"]
+
+
+def test_runner_and_bench_commands() -> None:
+    assert action.build_argv("runner", {"CML_INPUT_HOST": "me@gpu1", "CML_INPUT_SINGLE": "True"}) == [
+        "runner", "launch", "--host", "me@gpu1", "--single",
+    ]  # fmt: skip
+    assert action.build_argv("bench", {"CML_INPUT_MODEL": "m.keras"}) == ["bench", "--model", "m.keras"]
+
+
+def test_a_bool_input_must_be_true_or_false() -> None:
+    with pytest.raises(UsageError, match="input 'post': expected true or false, got 'yes'"):
+        action.build_argv("report", {"CML_INPUT_POST": "yes"})
+
+
+def test_unknown_action() -> None:
+    with pytest.raises(UsageError, match="unknown action 'deploy'"):
+        action.build_argv("deploy", {})
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "stdout", "expected"),
+    [
+        (["comment", "update", "r.md"], 0, "x\nhttps://github.com/o/r/pull/1#c-2\n", ("pass", "r.md")),
+        (["report", "--output", "out", "--post"], 8, "file:///tmp/a.html\n", ("fail", "out")),
+        (["publish", "x.png"], 3, "", ("error", "")),
+    ],
+)
+def test_outputs(argv: list[str], code: int, stdout: str, expected: tuple[str, str]) -> None:
+    got = action.outputs(argv, code, stdout)
+    urls = [line for line in stdout.splitlines() if "://" in line]
+    assert (got["gate"], got["report"]) == expected
+    assert got["url"] == (urls[-1] if urls else "")
+    assert got["exit-code"] == str(code)
+
+
+def test_main_posts_to_the_local_forge_and_writes_step_outputs(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(repo)
+    (repo / "report.md").write_text("# accuracy 0.97\n", encoding="utf-8")
+    out = repo / "github_output"
+    command = "comment update report.md --watermark-title digits"
+    env = {"CML_INPUT_COMMAND": command, "GITHUB_OUTPUT": str(out)}
+    assert action.main(["run"], env) == 0
+    values = dict(line.split("=", 1) for line in out.read_text(encoding="utf-8").splitlines())
+    assert values["gate"] == "pass"
+    assert values["report"] == "report.md"
+    assert values["url"] in capsys.readouterr().out
+    preview = Path(values["url"].removeprefix("file://").split("#")[0])
+    assert "accuracy 0.97" in preview.read_text(encoding="utf-8")
+
+
+def test_main_passes_cml_exit_codes_through(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(repo)
+    out = repo / "github_output"
+    env = {"CML_INPUT_COMMAND": "comment update missing.md", "GITHUB_OUTPUT": str(out)}
+    assert action.main(["run"], env) == 2
+    assert "gate=error\nurl=\n" in out.read_text(encoding="utf-8")
+    assert action.main(["run"], {"CML_INPUT_COMMAND": "comment --no-such-flag"}) == 2
+
+
+@pytest.mark.parametrize("name", sorted(ACTIONS))
+def test_no_expression_inside_a_run_script(name: str) -> None:
+    for step in load(ACTIONS[name])["runs"]["steps"]:
+        where = f"{name}: step {step.get('name')!r}"
+        assert "${{" not in step.get("run", ""), f"{where} puts an expression in run:"
+
+
+@pytest.mark.parametrize("name", sorted(action.SPECS))
+def test_every_spec_input_is_declared_and_passed_as_env(name: str) -> None:
+    data = load(ACTIONS[name])
+    run = data["runs"]["steps"][-1]
+    for flag in action.SPECS[name][1]:
+        assert flag.input in data["inputs"], f"{name}/action.yml lacks input {flag.input!r}"
+        assert run["env"][action.env_name(flag.input)] == f"${{{{ inputs.{flag.input} }}}}"
+    assert run["run"] == f'"$CML_VENV/bin/python" -m cml.action {name}'
+    assert run["env"]["REPO_TOKEN"] == "${{ inputs.token }}"
+    assert run["env"]["CML_VENV"] == "${{ steps.key.outputs.venv }}"
+
+
+@pytest.mark.parametrize("name", sorted(action.SPECS))
+def test_sub_actions_install_cml_like_the_main_action(name: str) -> None:
+    def install_steps(path: Path) -> str:
+        return yaml.safe_dump(load(path)["runs"]["steps"][:-1]).replace("/../action/", "/action/")
+
+    assert install_steps(ACTIONS[name]) == install_steps(ACTIONS["run"])
+    assert load(ACTIONS[name])["outputs"] == load(ACTIONS["run"])["outputs"]
+
+
+def test_main_action_inputs() -> None:
+    inputs = load(ACTIONS["run"])["inputs"]
+    assert inputs["command"]["required"] is True
+    assert inputs["token"]["default"] == "${{ github.token }}"
+    assert {"python-version", "extras", "working-directory"} <= set(inputs)
+
+
+def test_the_cache_is_keyed_on_pyproject() -> None:
+    steps = load(ACTIONS["run"])["runs"]["steps"]
+    cache = next(s for s in steps if s.get("uses", "").startswith("actions/cache@"))
+    assert "steps.key.outputs.key" in cache["with"]["key"]
+    assert re.search(r"pyproject\.toml", (ROOT / "action" / "key.sh").read_text(encoding="utf-8"))
+
+
+def test_install_script_refuses_odd_extras(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "CML_PYTHON": "/nonexistent/python", "CML_VENV": str(tmp_path / "venv")}
+    done = subprocess.run(
+        [str(ROOT / "action" / "install.sh")],
+        env={**env, "CML_EXTRAS": "bench]; rm -rf ~ #"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "input 'extras' must be comma-separated names" in done.stderr
+    assert not (tmp_path / "venv").exists()
+
+
+def test_cache_key_script_hashes_pyproject_and_names_one_venv_per_python_and_extras() -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "RUNNER_TEMP": "/rt",
+        "CML_PYTHON_VERSION": "3.11.9",
+        "CML_EXTRAS": "bench,x",
+    }
+    done = subprocess.run(
+        [str(ROOT / "action" / "key.sh")], env=env, capture_output=True, text=True, check=True
+    )
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    assert done.stdout == f"key={digest[:20]}\nvenv=/rt/cml-venv-py3.11.9-bench_x\n"
