@@ -80,7 +80,7 @@ class Api:
                 exc.status, exc.data, exc.headers or {}, what=what, need=need, write=write
             ) from None
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
-            raise _lost(exc, write) from None
+            raise _lost(exc, write, self.ctx.api_url) from None
         return Answer(headers=headers, data=data)
 
     def translate(
@@ -149,11 +149,11 @@ def _rate_limit(status: int, message: str, headers: Mapping[str, Any]) -> tuple[
     return True, 60.0 if "secondary" in lowered else None
 
 
-def _lost(exc: Exception, write: bool) -> retry.Transient:
+def _lost(exc: Exception, write: bool, api_url: str) -> retry.Transient:
     """A connection fault: a write that may have been sent becomes MaybeWritten."""
     import requests
 
     name = type(exc).__name__
     never_sent = isinstance(exc, requests.ConnectTimeout) or "NewConnectionError" in str(exc)
     kind = retry.MaybeWritten if write and not never_sent else retry.Transient
-    return kind(f"connection failed ({name})")
+    return kind(f"connection to {api_url} failed ({name})")

@@ -169,3 +169,16 @@ def test_dropped_before_storing_is_posted_again(
     assert len(fake.repos[REPO].issue_comments) == 1
     assert len(fake.calls("POST")) == 1  # the two dropped tries never reached the routes
     assert [k for _, _, k in fake.faults.fired] == ["reset_before", "reset_before"]
+
+
+def test_unreachable_api_names_the_host(
+    tmp_path: Path, cml: Cml, report: Path, capfd: pytest.CaptureFixture[str], sleeps: list[float]
+) -> None:
+    with FakeGitHub() as gone:
+        env = actions_env(gone, tmp_path)
+    # The server is stopped: every connection is refused.
+    assert cml("comment", "update", str(report), env=env) == 4
+    line = _error_line(capfd.readouterr().err)
+    assert f"connection to {env['GITHUB_API_URL']} failed" in line
+    assert "gave up after 6 attempts" in line
+    assert len(sleeps) == 5
