@@ -1,0 +1,198 @@
+"""``cml report --post``, the stored baseline and ``cml check create`` against the fake GitHub and GitLab.
+
+Every run goes through ``cml.cli.main(argv, env)`` with a GitHub Actions / GitLab CI environment
+pointing at a fake forge, in a real git repository (``project``: base on main, head on feature).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cml.cli import main
+from cml.report.snapshot import Snapshot, decode_block, encode_block
+from tests.conftest import git
+from tests.fakes import plots as standin
+from tests.fakes.github import FakeGitHub
+from tests.fakes.gitlab import FakeGitLab, Project
+from tests.fakes.http import Fault, Request
+from tests.integration.github.conftest import _check, openapi_checker  # noqa: F401 (a fixture)
+from tests.integration.github.openapi import Checker
+from tests.integration.report.conftest import commit_all, write
+
+REPO = "acme/app"
+GH_TOKEN = "tok-ada-5f1e9c0b7d2a4e6f"
+GH_BOT = "ghs_InstallationTokenForActions0001"
+GL_TOKEN = "glpat-Zq8sK2vXw9LmN4pR7tYb"
+PR = 7
+FLAGS = ("--metrics", "metrics.json", "--params", "params.yaml")
+PLOT = ("--plot", "train.csv:epoch:acc")
+
+
+@pytest.fixture
+def gh(openapi_checker: Checker | None) -> Iterator[FakeGitHub]:  # noqa: F811
+    """A fake GitHub with ``acme/app``, a user PAT (``ada``) and an Actions token; OpenAPI-checked after."""
+    with FakeGitHub() as server:
+        server.add_repo(REPO)
+        server.add_token(GH_TOKEN, "ada")
+        server.add_token(GH_BOT, "", kind="installation")
+        server.add_token("tok-mallory-000000000000", "mallory")
+        yield server
+    _check(openapi_checker, server)
+
+
+def gh_env(
+    fake: FakeGitHub, tmp: Path, *, head: str, base: str | None, token: str = GH_TOKEN
+) -> dict[str, str]:
+    """Actions variables: a ``pull_request`` run for PR #7 (head→base) when ``base``, else a push."""
+    event = tmp / f"event-{head[:7]}.json"
+    if base is None:
+        payload: dict[str, Any] = {"ref": "refs/heads/main", "after": head}
+    else:
+        pull = {"number": PR, "head": {"sha": head, "ref": "feature", "repo": {"full_name": REPO}}}
+        pull["base"] = {"sha": base, "ref": "main", "repo": {"full_name": REPO}}
+        payload = {"action": "synchronize", "number": PR, "pull_request": pull}
+    event.write_text(json.dumps(payload))
+    summary = tmp / "step_summary.md"
+    summary.touch()
+    return {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_API_URL": fake.url,
+        "GITHUB_SERVER_URL": fake.html_root,
+        "GITHUB_EVENT_NAME": "push" if base is None else "pull_request",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_SHA": head if base is None else "b" * 40,  # a PR run's GITHUB_SHA is the merge commit
+        "GITHUB_WORKFLOW": "train",
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "REPO_TOKEN": token,
+    }
+
+
+def run(*argv: str, env: dict[str, str]) -> int:
+    return main(list(argv), env)
+
+
+def shas(root: Path) -> tuple[str, str]:
+    return git(root, "rev-parse", "main"), git(root, "rev-parse", "HEAD")
+
+
+def pr_comments(fake: FakeGitHub) -> list[dict[str, Any]]:
+    return [c for c in fake.repos[REPO].issue_comments if c["_issue"] == PR]
+
+
+# ---- 1. PR run on GitHub -------------------------------------------------------------------------
+
+
+def test_github_pr_report_is_one_sticky_comment_with_pinned_assets(
+    project: Path, gh: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    standin.install(monkeypatch)
+    base, head = shas(project)
+    gh.add_pr(REPO, PR, head)
+    env = gh_env(gh, tmp_path, head=head, base=base)
+    assert run("report", *FLAGS, *PLOT, "--post", env=env) == 0
+    write(project, {"metrics.json": json.dumps({"accuracy": 0.95, "loss": 0.2, "eval": {"f1": 0.8}})})
+    write(project, {"train.csv": "epoch,acc\n1,0.6\n2,0.9\n3,0.95\n"})
+    assert run("report", *FLAGS, *PLOT, "--post", env=env) == 0
+
+    [comment] = pr_comments(gh)
+    writes = [(r.method, r.path) for r in gh.writes() if "comments" in r.path]
+    assert writes == [
+        ("POST", f"/repos/{REPO}/issues/{PR}/comments"),
+        ("PATCH", f"/repos/{REPO}/issues/comments/{comment['id']}"),
+    ]
+    body = comment["body"]
+    assert "| accuracy | 0.9    | 0.95   | ↑ +0.05 🟢 | +5.56% |" in body
+    assert decode_block(body) == (head, _snapshot(body))
+    [link] = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", body)
+    repo = gh.repos[REPO]
+    tip = repo.refs["heads/cml-assets"]
+    name = link.rsplit("/", 1)[1].split("?")[0]
+    assert link.startswith(f"{gh.html_root}/{REPO}/")
+    assert re.search(r"/[0-9a-f]{40}/", link), link  # pinned to a commit, not the branch
+    pinned = re.search(r"/([0-9a-f]{40})/", link)[1]  # type: ignore[index]
+    assert pinned in repo.commits
+    blob = repo.trees[repo.commits[tip]["tree"]][name]
+    figure = json.loads(repo.blobs[blob][len(standin.PNG) :])
+    assert figure["title"] == "acc (train.csv)"
+    assert "0.95" in json.dumps(figure)  # the second push's data
+    assert len(repo.commits) == 2  # one assets commit per distinct image set
+
+
+def _snapshot(body: str) -> Snapshot:
+    decoded = decode_block(body)
+    assert decoded is not None
+    return decoded[1]
+
+
+# ---- 2. stored baseline on GitHub ----------------------------------------------------------------
+
+
+def built(repo: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``repo`` whose metrics are a gitignored build output; main's metrics written; cwd = repo."""
+    (repo / ".gitignore").write_text(".cml/\ncml-report/\nmetrics.json\n")
+    write(repo, {"params.yaml": "lr: 0.1\n", "train.py": "print(0)\n"})
+    commit_all(repo, "ignore build outputs")
+    write(repo, {"metrics.json": json.dumps({"accuracy": 0.9, "loss": 0.3})})
+    monkeypatch.chdir(repo)
+    return git(repo, "rev-parse", "HEAD")
+
+
+def branch(repo: Path) -> str:
+    """A feature commit on top of main with new (uncommitted) metrics; its sha."""
+    git(repo, "checkout", "-q", "-b", "feature")
+    write(repo, {"train.py": "print(1)\n", "params.yaml": "lr: 0.05\n"})
+    head = commit_all(repo, "change")
+    write(repo, {"metrics.json": json.dumps({"accuracy": 0.93, "loss": 0.25})})
+    return head
+
+
+def forged(sha: str, title: str = "CML report") -> str:
+    """A comment body shaped like cml's sticky report claiming accuracy 0.1 on ``sha``."""
+    block = encode_block(Snapshot(metrics={"accuracy": 0.1, "loss": 9.0}, params={}), sha)
+    return f'<!-- cml:sticky title="{title}" nonce=000000000000 -->\n{block}\n## {title}\n'
+
+
+def test_github_stored_baseline_from_the_push_run_on_main(
+    repo: Path, gh: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    base = built(repo, monkeypatch)
+    assert run("report", *FLAGS, "--post", env=gh_env(gh, tmp_path, head=base, base=None)) == 0
+    [stored] = gh.repos[REPO].commit_comments
+    assert stored["_sha"] == base
+    assert stored["user"]["login"] == "ada"
+    # Someone else, later, drops a forged data block (even with cml's marker) on the base commit.
+    _post_commit_comment(gh, base, forged(base), token="tok-mallory-000000000000")
+    head = branch(repo)
+    gh.add_pr(REPO, PR, head)
+    capsys.readouterr()
+    assert run("report", *FLAGS, "--post", "--json", env=gh_env(gh, tmp_path, head=head, base=base)) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["baseline"] == base
+    report = (repo / "cml-report" / "report.md").read_text()
+    assert "(metrics from the report stored on that commit)" in report
+    assert "| accuracy | 0.9    | 0.93   | ↑ +0.03 🟢 | +3.33% |" in report
+    assert "| loss     | 0.3    | 0.25   | ↓ -0.05 🟢 | -16.7% |" in report
+    [comment] = pr_comments(gh)
+    assert "+0.03" in comment["body"]
+
+
+def _post_commit_comment(fake: FakeGitHub, sha: str, body: str, *, token: str) -> None:
+    """Comment on ``sha`` through the fake's API as the user ``token`` belongs to."""
+    import urllib.request
+
+    req = urllib.request.Request(
+        f"{fake.url}/repos/{REPO}/commits/{sha}/comments",
+        data=json.dumps({"body": body}).encode(),
+        headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(req) as answer:
+        assert answer.status == 201
