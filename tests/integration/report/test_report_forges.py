@@ -196,3 +196,81 @@ def _post_commit_comment(fake: FakeGitHub, sha: str, body: str, *, token: str) -
     )
     with urllib.request.urlopen(req) as answer:
         assert answer.status == 201
+
+
+# ---- 3. the same on GitLab (under /gitlab) -------------------------------------------------------
+
+
+@pytest.fixture
+def gl() -> Iterator[FakeGitLab]:
+    """A fake GitLab under ``/gitlab`` with a project bot (GL_TOKEN) and ``alice``."""
+    with FakeGitLab() as server:
+        server.add_user("project_42_bot", GL_TOKEN, bot=True)
+        server.add_user("alice", "glpat-OtherUser000000000000")
+        yield server
+
+
+def gl_env(fake: FakeGitLab, project: Project, *, head: str, base: str | None) -> dict[str, str]:
+    """GitLab CI variables: an MR pipeline for !7 (head→base) when ``base``, else a branch pipeline."""
+    env = {
+        "GITLAB_CI": "true",
+        "CI_SERVER_URL": fake.url,
+        "CI_API_V4_URL": fake.api,
+        "CI_PROJECT_ID": str(project.id),
+        "CI_PROJECT_PATH": project.path,
+        "CI_COMMIT_SHA": head,
+        "CI_JOB_NAME": "report",
+        "REPO_TOKEN": GL_TOKEN,
+    }
+    if base is not None:
+        env.update(
+            CI_MERGE_REQUEST_IID=str(PR),
+            CI_MERGE_REQUEST_DIFF_BASE_SHA=base,
+            CI_MERGE_REQUEST_TARGET_BRANCH_NAME="main",
+        )
+    return env
+
+
+def test_gitlab_mr_report_is_one_sticky_note_with_uploads(
+    project: Path, gl: FakeGitLab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    standin.install(monkeypatch)
+    base, head = shas(project)
+    proj = gl.add_project("group/project", 42)
+    gl.add_mr(proj, PR, head)
+    env = gl_env(gl, proj, head=head, base=base)
+    assert run("report", *FLAGS, *PLOT, "--post", env=env) == 0
+    write(project, {"metrics.json": json.dumps({"accuracy": 0.95, "loss": 0.2, "eval": {"f1": 0.8}})})
+    assert run("report", *FLAGS, *PLOT, "--post", env=env) == 0
+    [note] = gl.notes(proj, "merge_requests", PR)
+    writes = [(r.method, r.path.rsplit("/", 2)[-2]) for r in gl.requests if r.method != "GET"]
+    assert [w for w in writes if w[1] != "42"] == [("POST", "7"), ("PUT", "notes")]
+    assert "| accuracy | 0.9    | 0.95   | ↑ +0.05 🟢 | +5.56% |" in note["body"]
+    [link] = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", note["body"])
+    assert re.fullmatch(r"/uploads/[0-9a-f]+/plot-1\.png", link), link
+    assert [u["url"] for u in proj.uploads][-1] == link  # one upload per run; the note shows the latest
+    assert len(proj.uploads) == 2
+    assert json.loads(proj.uploads[-1]["content"][len(standin.PNG) :])["title"] == "acc (train.csv)"
+
+
+def test_gitlab_stored_baseline_from_the_branch_pipeline(
+    repo: Path, gl: FakeGitLab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = built(repo, monkeypatch)
+    proj = gl.add_project("group/project", 42)
+    proj.commits.add(base)
+    assert run("report", *FLAGS, "--post", env=gl_env(gl, proj, head=base, base=None)) == 0
+    [disc] = proj.discussions[base]
+    assert disc["notes"][0]["author"]["username"] == "project_42_bot"
+    alice = next(u for u, _ in gl.tokens.values() if u["username"] == "alice")
+    forgery = {"id": "f" * 40, "individual_note": True, "notes": [gl._note(alice, forged(base), "commit", base)]}
+    proj.discussions[base].append(forgery)
+    head = branch(repo)
+    gl.add_mr(proj, PR, head)
+    assert run("report", *FLAGS, "--post", env=gl_env(gl, proj, head=head, base=base)) == 0
+    report = (repo / "cml-report" / "report.md").read_text()
+    assert f"`{base[:7]}`, the merge-base with main (metrics from the report stored on that commit)" in report
+    assert "| accuracy | 0.9    | 0.93   | ↑ +0.03 🟢 | +3.33% |" in report
+    assert "| loss     | 0.3    | 0.25   | ↓ -0.05 🟢 | -16.7% |" in report
+    [note] = gl.notes(proj, "merge_requests", PR)
+    assert "+0.03" in note["body"]
