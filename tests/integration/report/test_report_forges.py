@@ -274,3 +274,168 @@ def test_gitlab_stored_baseline_from_the_branch_pipeline(
     assert "| loss     | 0.3    | 0.25   | ↓ -0.05 🟢 | -16.7% |" in report
     [note] = gl.notes(proj, "merge_requests", PR)
     assert "+0.03" in note["body"]
+
+
+# ---- 4. the gate, then a check run / commit status -----------------------------------------------
+
+GATE = ("--fail-on", "accuracy < -0.01")
+
+
+def test_github_gate_fails_after_posting_then_check_run_on_the_pr_head(
+    project: Path, gh: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    base, head = shas(project)
+    gh.add_pr(REPO, PR, head)
+    env = gh_env(gh, tmp_path, head=head, base=base, token=GH_BOT)
+    assert run("report", *FLAGS, *GATE, "--post", env=env) == 8
+    assert "gate failed: accuracy < -0.01" in capsys.readouterr().err
+    [comment] = pr_comments(gh)
+    assert comment["user"]["login"] == "github-actions[bot]"
+    assert "❌ **Gate failed:** `accuracy < -0.01` (Δ -0.03)" in comment["body"]
+    report = project / "cml-report" / "report.md"
+    assert "❌ **Gate failed:**" in report.read_text()
+    assert "❌ **Gate failed:**" in Path(env["GITHUB_STEP_SUMMARY"]).read_text()
+
+    assert run("check", "create", "cml-report/report.md", "--conclusion", "failure", env=env) == 0
+    [check] = gh.repos[REPO].check_runs
+    assert check["head_sha"] == head != env["GITHUB_SHA"]
+    assert check["conclusion"] == "failure"
+    assert check["output"]["summary"] == report.read_text()
+    assert check["output"]["title"] == "CML report"
+
+    # A report over the check run's 65,535 characters is cut, with a note.
+    report.write_text("# CML report\n\n" + "| row | 0.123456789 |\n" * 5000)
+    assert run("check", "create", "cml-report/report.md", "--conclusion", "failure", env=env) == 0
+    summary = gh.repos[REPO].check_runs[-1]["output"]["summary"]
+    assert len(summary) <= 65_535
+    assert "Cut by" in summary
+    assert summary.startswith("# CML report\n\n| row |")
+
+
+def test_github_user_token_falls_back_to_a_commit_status(
+    project: Path, gh: FakeGitHub, tmp_path: Path
+) -> None:
+    base, head = shas(project)
+    gh.add_pr(REPO, PR, head)
+    env = gh_env(gh, tmp_path, head=head, base=base)
+    (project / "long.md").write_text("# " + "gate failed because accuracy dropped " * 10 + "\n\nbody\n")
+    assert run("check", "create", "long.md", "--conclusion", "failure", env=env) == 0
+    refused = [r for r, reply in gh.exchanges if r.path.endswith("/check-runs")]
+    assert len(refused) == 1
+    assert gh.repos[REPO].check_runs == []
+    [status] = gh.repos[REPO].statuses
+    assert status["sha"] == head
+    assert status["state"] == "failure"
+    assert status["context"] == "cml"
+    assert 0 < len(status["description"]) <= 140
+    assert status["description"].startswith("gate failed because accuracy dropped")
+
+
+def test_gitlab_gate_then_commit_status(project: Path, gl: FakeGitLab, capsys: Any) -> None:
+    base, head = shas(project)
+    proj = gl.add_project("group/project", 42)
+    gl.add_mr(proj, PR, head)
+    env = gl_env(gl, proj, head=head, base=base)
+    assert run("report", *FLAGS, *GATE, "--post", env=env) == 8
+    [note] = gl.notes(proj, "merge_requests", PR)
+    assert "❌ **Gate failed:** `accuracy < -0.01` (Δ -0.03)" in note["body"]
+    capsys.readouterr()
+    assert run("check", "create", "cml-report/report.md", "--conclusion", "failure", env=env) == 0
+    [status] = proj.statuses[head]
+    assert status["status"] == "failed"
+    assert status["name"] == "cml"
+    assert status["description"] == "CML report"
+
+
+# ---- 5. the size budget --------------------------------------------------------------------------
+
+
+def test_github_comment_over_the_limit_drops_plots_first(
+    project: Path, gh: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    standin.install(monkeypatch)
+    base, head = shas(project)
+    gh.add_pr(REPO, PR, head)
+    names = [f"acc_{i:02d}_" + "x" * 1200 for i in range(60)]
+    rows = "\n".join(",".join([str(e), *(str(e / 10) for _ in names)]) for e in range(3))
+    write(project, {"wide.csv": "epoch," + ",".join(names) + "\n" + rows + "\n"})
+    plots = [a for n in names for a in ("--plot", f"wide.csv:epoch:{n}")]
+    env = gh_env(gh, tmp_path, head=head, base=base)
+    assert run("report", *FLAGS, *plots, "--post", "--json", env=env) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["dropped"] == ["Plots"]
+    assert out["plots"] == 60
+    [comment] = pr_comments(gh)
+    body = comment["body"]
+    assert len(body) <= 65_536
+    assert "Dropped to fit the size limit: Plots (see the job summary / the report artifact)" in body
+    assert "### Metrics" in body and "### Params" in body  # higher priorities kept
+    assert "### Plots" not in body
+    summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text()
+    assert len(summary) > 65_536
+    assert all(n in summary for n in names)
+    assert "### Plots" in (project / "cml-report" / "report.md").read_text()
+
+
+# ---- 6. faults -----------------------------------------------------------------------------------
+
+
+def _faults(rng: random.Random) -> list[Any]:
+    def fail(req: Request) -> Fault:
+        return Fault("status", status=rng.choice([500, 502, 503]))
+
+    def throttle(req: Request) -> Fault:
+        return Fault("status", status=429, headers={"Retry-After": "2"})
+
+    def drop(req: Request) -> Fault:
+        return Fault("reset_after")  # a write lands, then its answer is lost
+
+    return [fail, throttle, drop]
+
+
+TRAIN = [f"epoch,acc\n1,0.{n}\n2,0.8\n" for n in (1, 2, 3)]
+
+
+def test_github_report_under_thirty_percent_faults(
+    project: Path, gh: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
+) -> None:
+    standin.install(monkeypatch)
+    base, head = shas(project)
+    gh.add_pr(REPO, PR, head)
+    env = gh_env(gh, tmp_path, head=head, base=base)
+    gh.faults.random(0.3, _faults(random.Random(4)), seed=11)
+    for i in range(10):
+        write(project, {"train.csv": TRAIN[i % 3], "metrics.json": json.dumps({"accuracy": i / 10, "loss": 1})})
+        assert run("report", *FLAGS, *PLOT, "--post", env=env) == 0, i
+    gh.faults.clear()
+    assert len(gh.faults.fired) > 20
+    assert sleeps.count(2.0) > 0
+    [comment] = pr_comments(gh)
+    assert decode_block(comment["body"]) is not None
+    assert _snapshot(comment["body"]).metrics["accuracy"] == 0.9
+    repo = gh.repos[REPO]
+    chain, sha = [], repo.refs["heads/cml-assets"]
+    while sha:
+        chain.append(sha)
+        parents = repo.commits[sha]["parents"]
+        sha = parents[0] if parents else ""
+    assert len(chain) == 3  # one assets commit per distinct image set
+    assert len(repo.trees[repo.commits[chain[0]]["tree"]]) == 3
+
+
+def test_gitlab_report_under_thirty_percent_faults(
+    project: Path, gl: FakeGitLab, monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
+) -> None:
+    standin.install(monkeypatch)
+    base, head = shas(project)
+    proj = gl.add_project("group/project", 42)
+    gl.add_mr(proj, PR, head)
+    env = gl_env(gl, proj, head=head, base=base)
+    gl.faults.random(0.3, _faults(random.Random(4)), seed=11)
+    for i in range(10):
+        write(project, {"metrics.json": json.dumps({"accuracy": i / 10, "loss": 1})})
+        assert run("report", *FLAGS, *PLOT, "--post", env=env) == 0, i
+    gl.faults.clear()
+    assert len(gl.faults.fired) > 10
+    [note] = gl.notes(proj, "merge_requests", PR)
+    assert _snapshot(note["body"]).metrics["accuracy"] == 0.9
