@@ -263,7 +263,11 @@ def test_gitlab_stored_baseline_from_the_branch_pipeline(
     [disc] = proj.discussions[base]
     assert disc["notes"][0]["author"]["username"] == "project_42_bot"
     alice = next(u for u, _ in gl.tokens.values() if u["username"] == "alice")
-    forgery = {"id": "f" * 40, "individual_note": True, "notes": [gl._note(alice, forged(base), "commit", base)]}
+    forgery = {
+        "id": "f" * 40,
+        "individual_note": True,
+        "notes": [gl._note(alice, forged(base), "commit", base)],
+    }
     proj.discussions[base].append(forgery)
     head = branch(repo)
     gl.add_mr(proj, PR, head)
@@ -369,7 +373,8 @@ def test_github_comment_over_the_limit_drops_plots_first(
     body = comment["body"]
     assert len(body) <= 65_536
     assert "Dropped to fit the size limit: Plots (see the job summary / the report artifact)" in body
-    assert "### Metrics" in body and "### Params" in body  # higher priorities kept
+    assert "### Metrics" in body  # higher priorities kept
+    assert "### Params" in body
     assert "### Plots" not in body
     summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text()
     assert len(summary) > 65_536
@@ -405,7 +410,9 @@ def test_github_report_under_thirty_percent_faults(
     env = gh_env(gh, tmp_path, head=head, base=base)
     gh.faults.random(0.3, _faults(random.Random(4)), seed=11)
     for i in range(10):
-        write(project, {"train.csv": TRAIN[i % 3], "metrics.json": json.dumps({"accuracy": i / 10, "loss": 1})})
+        write(
+            project, {"train.csv": TRAIN[i % 3], "metrics.json": json.dumps({"accuracy": i / 10, "loss": 1})}
+        )
         assert run("report", *FLAGS, *PLOT, "--post", env=env) == 0, i
     gh.faults.clear()
     assert len(gh.faults.fired) > 20
@@ -439,3 +446,85 @@ def test_gitlab_report_under_thirty_percent_faults(
     assert len(gl.faults.fired) > 10
     [note] = gl.notes(proj, "merge_requests", PR)
     assert _snapshot(note["body"]).metrics["accuracy"] == 0.9
+
+
+# ---- 7. the token never shows ----------------------------------------------------------------------
+
+
+def _quiet(capfd: pytest.CaptureFixture[str], tokens: tuple[str, ...], *roots: Path) -> str:
+    """Captured stderr; no token in the output or any markdown written, but the ``::add-mask::`` line
+    (a command the Actions runner swallows: it masks the value in every later line)."""
+    out, err = capfd.readouterr()
+    lines = (out + err).splitlines() + [p.read_text() for r in roots for p in r.rglob("*.md")]
+    shown = [line for line in lines if not line.startswith("::add-mask::")]
+    for token in tokens:
+        assert not [line for line in shown if token in line]
+    return err
+
+
+@pytest.mark.parametrize("debug", [(), ("--debug",)], ids=["plain", "debug"])
+def test_github_token_never_in_output(
+    project: Path,
+    gh: FakeGitHub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+    debug: tuple[str, ...],
+) -> None:
+    standin.install(monkeypatch)
+    base, head = shas(project)
+    gh.add_pr(REPO, PR, head)
+    env = gh_env(gh, tmp_path, head=head, base=base)
+    gh.faults.add("status", status=502, path="/issues/")  # a retried call is logged too
+    assert run(*debug, "report", *FLAGS, *PLOT, *GATE, "--post", env=env) == 8
+    assert run(*debug, "check", "create", "cml-report/report.md", "--conclusion", "failure", env=env) == 0
+    err = _quiet(capfd, (GH_TOKEN,), project, tmp_path)
+    assert "gate failed" in err
+    if debug:
+        assert "/issues/7/comments" in err  # --debug logs each call, redacted
+    env["REPO_TOKEN"] = "tok-revoked-7f7f7f7f7f7f"  # a token the fake does not know: 401
+    assert run(*debug, "report", *FLAGS, "--post", env=env) != 0
+    err = _quiet(capfd, ("tok-revoked-7f7f7f7f7f7f",), project, tmp_path)
+    assert "GitHub rejected the token" in err
+
+
+@pytest.mark.parametrize("debug", [(), ("--debug",)], ids=["plain", "debug"])
+def test_gitlab_token_never_in_output(
+    project: Path,
+    gl: FakeGitLab,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+    debug: tuple[str, ...],
+) -> None:
+    standin.install(monkeypatch)
+    base, head = shas(project)
+    proj = gl.add_project("group/project", 42)
+    gl.add_mr(proj, PR, head)
+    env = gl_env(gl, proj, head=head, base=base)
+    assert run(*debug, "report", *FLAGS, *PLOT, *GATE, "--post", env=env) == 8
+    assert run(*debug, "check", "create", "cml-report/report.md", "--conclusion", "failure", env=env) == 0
+    _quiet(capfd, (GL_TOKEN,), project)
+    gl.revoke(GL_TOKEN)
+    assert run(*debug, "report", *FLAGS, "--post", env=env) != 0
+    assert "GitLab rejected the token" in _quiet(capfd, (GL_TOKEN,), project)
+
+
+# ---- the real renderer ---------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_github_report_with_chromium_uploads_real_pngs(project: Path, gh: FakeGitHub, tmp_path: Path) -> None:
+    base, head = shas(project)
+    gh.add_pr(REPO, PR, head)
+    env = gh_env(gh, tmp_path, head=head, base=base)
+    assert run("report", *FLAGS, *PLOT, "--confusion", "preds.csv:actual:predicted", "--post", env=env) == 0
+    [comment] = pr_comments(gh)
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", comment["body"])
+    assert len(links) == 2
+    repo = gh.repos[REPO]
+    tree = repo.trees[repo.commits[repo.refs["heads/cml-assets"]]["tree"]]
+    for link in links:
+        data = repo.blobs[tree[link.rsplit("/", 1)[1].removesuffix("?raw=true")]]
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert len(data) > 5000  # a real drawing, not a stand-in
+        assert f"/blob/{repo.refs['heads/cml-assets']}/" in link
