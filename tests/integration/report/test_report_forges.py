@@ -160,20 +160,29 @@ def forged(sha: str, title: str = "CML report") -> str:
     return f'<!-- cml:sticky title="{title}" nonce=000000000000 -->\n{block}\n## {title}\n'
 
 
+@pytest.mark.parametrize(("token", "login"), [(GH_TOKEN, "ada"), (GH_BOT, "github-actions[bot]")])
 def test_github_stored_baseline_from_the_push_run_on_main(
-    repo: Path, gh: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+    repo: Path,
+    gh: FakeGitHub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+    token: str,
+    login: str,
 ) -> None:
     base = built(repo, monkeypatch)
-    assert run("report", *FLAGS, "--post", env=gh_env(gh, tmp_path, head=base, base=None)) == 0
+    push = gh_env(gh, tmp_path, head=base, base=None, token=token)
+    assert run("report", *FLAGS, "--post", env=push) == 0
     [stored] = gh.repos[REPO].commit_comments
     assert stored["_sha"] == base
-    assert stored["user"]["login"] == "ada"
+    assert stored["user"]["login"] == login
     # Someone else, later, drops a forged data block (even with cml's marker) on the base commit.
     _post_commit_comment(gh, base, forged(base), token="tok-mallory-000000000000")
     head = branch(repo)
     gh.add_pr(REPO, PR, head)
     capsys.readouterr()
-    assert run("report", *FLAGS, "--post", "--json", env=gh_env(gh, tmp_path, head=head, base=base)) == 0
+    pull = gh_env(gh, tmp_path, head=head, base=base, token=token)
+    assert run("report", *FLAGS, "--post", "--json", env=pull) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["baseline"] == base
     report = (repo / "cml-report" / "report.md").read_text()
