@@ -160,7 +160,9 @@ def forged(sha: str, title: str = "CML report") -> str:
     return f'<!-- cml:sticky title="{title}" nonce=000000000000 -->\n{block}\n## {title}\n'
 
 
-@pytest.mark.parametrize(("token", "login"), [(GH_TOKEN, "ada"), (GH_BOT, "github-actions[bot]")])
+@pytest.mark.parametrize(
+    ("token", "login"), [(GH_TOKEN, "ada"), (GH_BOT, "github-actions[bot]")], ids=["pat", "actions"]
+)
 def test_github_stored_baseline_from_the_push_run_on_main(
     repo: Path,
     gh: FakeGitHub,
