@@ -17,7 +17,7 @@ from pathlib import Path
 
 from cml import proc
 from cml.ci import CIContext
-from cml.errors import UsageError
+from cml.errors import CmlError, UsageError
 from cml.forges import Forge, Target
 from cml.log import logger
 from cml.report.snapshot import Read, Snapshot, decode_block
@@ -104,14 +104,30 @@ def at_commit(root: Path, sha: str) -> Read:
 def stored(forge: Forge, sha: str, title: str | None = None) -> Snapshot | None:
     """The newest data block on commit ``sha``'s comments (an earlier report run there), or None.
 
-    Blocks in sticky comments titled ``title`` win over others. Reads every comment on the commit.
+    Blocks posted by the token's own user (``forge.whoami()``) win over anyone else's, so another
+    user's comment cannot forge the baseline; among those, reports titled ``title`` win. Reads
+    every comment on the commit.
     """
     mine = f'title="{html.escape(title, quote=True)}"' if title else None
-    best: tuple[bool, Snapshot] | None = None
+    me = _me(forge)
+    best: tuple[tuple[bool, bool], Snapshot] | None = None
     for comment in forge.comments(Target(kind="commit", ref=sha)):
         decoded = decode_block(comment.body)
         if decoded is not None:
-            ours = bool(mine and mine in comment.body.split("\n", 1)[0])
-            if best is None or ours or not best[0]:
-                best = (ours, decoded[1])
+            rank = (comment.author == me, bool(mine and mine in comment.body.split("\n", 1)[0]))
+            if best is None or rank >= best[0]:
+                best = (rank, decoded[1])
+    if best is not None and not best[0][0]:
+        logger.warning(
+            "the stored baseline on %s was posted by another user than %s", sha[:7], me or "this token's"
+        )
     return best[1] if best else None
+
+
+def _me(forge: Forge) -> str | None:
+    """The token's login, or None when the forge will not say."""
+    try:
+        return forge.whoami()
+    except CmlError as exc:
+        logger.warning("could not tell whose comments are ours: %s", exc)
+        return None

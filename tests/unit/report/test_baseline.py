@@ -112,6 +112,19 @@ def test_stored_snapshot_prefers_our_title(repo: Path) -> None:
     assert baseline.stored(forge, sha, "third").metrics == {"a": 2.0}  # type: ignore[union-attr]
 
 
+def test_stored_snapshot_prefers_our_own_comments_over_anyone_elses(repo: Path) -> None:
+    sha = git(repo, "rev-parse", "HEAD")
+    target = Target(kind="commit", ref=sha)
+    ours, theirs = LocalForge(repo, "Ada"), LocalForge(repo, "Mallory")
+    ours.create_comment(
+        target, marker("r", "1" * 12) + "\n" + encode_block(Snapshot(metrics={"a": 1.0}), sha)
+    )
+    forged = marker("r", "2" * 12) + "\n" + encode_block(Snapshot(metrics={"a": 9.0}), sha)
+    theirs.create_comment(target, forged)  # newer, same title
+    assert baseline.stored(ours, sha, "r").metrics == {"a": 1.0}  # type: ignore[union-attr]
+    assert baseline.stored(theirs, sha, "r").metrics == {"a": 9.0}  # type: ignore[union-attr]
+
+
 def test_shallow_push_build_deepens_by_one_commit(
     repo: Path, branched: dict[str, str], tmp_path: Path
 ) -> None:
