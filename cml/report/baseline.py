@@ -104,22 +104,30 @@ def at_commit(root: Path, sha: str) -> Read:
 def stored(forge: Forge, sha: str, title: str | None = None) -> Snapshot | None:
     """The newest data block on commit ``sha``'s comments (an earlier report run there), or None.
 
-    Blocks posted by the token's own user (``forge.whoami()``) win over anyone else's, so another
-    user's comment cannot forge the baseline; among those, reports titled ``title`` win. Reads
-    every comment on the commit.
+    Only blocks posted by the token's own user (``forge.whoami()``) are trusted: anyone may comment
+    on a public repository's commits, and a forged block would become the baseline. Among those,
+    reports titled ``title`` win. Reads every comment on the commit.
     """
     mine = f'title="{html.escape(title, quote=True)}"' if title else None
     me = _me(forge)
-    best: tuple[tuple[bool, bool], Snapshot] | None = None
+    best: tuple[bool, Snapshot] | None = None
+    ignored = 0
     for comment in forge.comments(Target(kind="commit", ref=sha)):
         decoded = decode_block(comment.body)
-        if decoded is not None:
-            rank = (comment.author == me, bool(mine and mine in comment.body.split("\n", 1)[0]))
-            if best is None or rank >= best[0]:
-                best = (rank, decoded[1])
-    if best is not None and not best[0][0]:
+        if decoded is None:
+            continue
+        if me is None or comment.author != me:
+            ignored += 1
+            continue
+        titled = bool(mine and mine in comment.body.split("\n", 1)[0])
+        if best is None or titled >= best[0]:
+            best = (titled, decoded[1])
+    if ignored:
         logger.warning(
-            "the stored baseline on %s was posted by another user than %s", sha[:7], me or "this token's"
+            "ignored %d stored report(s) on %s not posted by %s: only the token's own are trusted",
+            ignored,
+            sha[:7],
+            me or "this token's user",
         )
     return best[1] if best else None
 

@@ -142,3 +142,12 @@ def test_full_clone_fetch_stays_full(repo: Path, branched: dict[str, str], tmp_p
     ctx = _ctx(clone, pr=7, base_ref="main", base_sha=branched["main2"])
     assert baseline.resolve(clone, ctx, None) == (branched["base"], "the merge-base with main")
     assert git(clone, "rev-parse", "--is-shallow-repository") == "false"
+
+
+def test_stored_snapshot_never_trusts_only_other_users(repo: Path, caplog: pytest.LogCaptureFixture) -> None:
+    sha = git(repo, "rev-parse", "HEAD")
+    target = Target(kind="commit", ref=sha)
+    forged = marker("r", "3" * 12) + "\n" + encode_block(Snapshot(metrics={"a": 9.0}), sha)
+    LocalForge(repo, "Mallory").create_comment(target, forged)
+    assert baseline.stored(LocalForge(repo, "Ada"), sha, "r") is None
+    assert "ignored 1 stored report(s)" in caplog.text
