@@ -23,6 +23,8 @@ else
   echo "install.sh: no chromium-headless-shell package for this base; plots need BROWSER_PATH" >&2
 fi
 apt-get install -y -qq --no-install-recommends "$@"
+# The .debs too: a base without docker-clean (the mmdebstrap one of build-local.sh) keeps ~240 MB of them.
+apt-get clean
 rm -rf /var/lib/apt/lists/*
 
 if command -v chromium-headless-shell >/dev/null 2>&1; then
