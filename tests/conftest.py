@@ -8,9 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from cml import log
 from cml.forges import retry
+
+# A loaded 2-core CI machine makes hypothesis' 200 ms per-example deadline a source of flaky failures.
+settings.register_profile("cml", deadline=None)
+settings.load_profile("cml")
 
 _CI_PREFIXES = ("GITHUB_", "GITLAB_", "CI_", "RUNNER_", "ACTIONS_", "CML_")
 _CI_NAMES = {"CI", "GITHUB_ACTIONS", "GITLAB_CI", "REPO_TOKEN", "repo_token"}
