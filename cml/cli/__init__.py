@@ -13,6 +13,7 @@ import os
 import sys
 import traceback
 from collections.abc import Mapping, Sequence
+from typing import NoReturn
 
 from cml import __version__
 from cml.errors import CmlError
@@ -22,9 +23,16 @@ from cml.log import logger, redact, setup
 COMMANDS: tuple[str, ...] = ("comment", "publish", "report", "check", "run")
 
 
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line, like every other cml error (exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The full ``cml`` parser with every command registered."""
-    parser = argparse.ArgumentParser(
+    """The full ``cml`` parser with every command registered (subparsers inherit its class)."""
+    parser = _Parser(
         prog="cml",
         description="Continuous machine learning: reports, sticky PR comments, runners, mobile benchmarks.",
     )

@@ -140,3 +140,21 @@ def test_console_entry_point_runs(report: Path, repo: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("file://")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["comment", "update"], "cml comment update: error: the following arguments are required: REPORT.md"),
+        (["report", "--plot"], "cml report: error: argument --plot: expected one argument"),
+        (["frob"], "cml: error: argument COMMAND: invalid choice: 'frob'"),
+    ],
+)
+def test_bad_flags_are_one_line(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(argv, {})
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(message)
+    assert "--help`)" in err
