@@ -11,7 +11,7 @@ from pathlib import Path
 from cml import ci
 from cml.errors import InputError, UsageError
 from cml.forges import Forge, Target, make_forge
-from cml.log import register_secret
+from cml.log import logger, register_secret
 from cml.markdown import local_images, relink_images
 
 
@@ -51,9 +51,11 @@ def context(args: argparse.Namespace, env: Mapping[str, str]) -> ci.CIContext:
 def open_forge(args: argparse.Namespace, env: Mapping[str, str], ctx: ci.CIContext | None = None) -> Session:
     """Resolve the token (registering it for redaction first) and instantiate the forge."""
     ctx = ctx or context(args, env)
-    token, _source = ci.resolve_token(ctx.forge, env, getattr(args, "token", None))
+    token, source = ci.resolve_token(ctx.forge, env, getattr(args, "token", None))
     if token:
         register_secret(token, env)
+    if source == "--token":
+        logger.warning("cml: warning: --token is visible to other processes on this machine; prefer REPO_TOKEN")
     options = {"assets_branch": env["CML_ASSETS_BRANCH"]} if env.get("CML_ASSETS_BRANCH") else {}
     return Session(ctx, make_forge(ctx, token, options))
 

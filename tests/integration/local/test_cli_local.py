@@ -158,3 +158,17 @@ def test_bad_flags_are_one_line(argv: list[str], message: str, capsys: pytest.Ca
     assert err.count("\n") == 1
     assert err.startswith(message)
     assert "--help`)" in err
+
+
+def test_token_flag_warns_and_is_not_printed(report: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    env = {"GITLAB_CI": "true", "CI_SERVER_URL": "http://127.0.0.1:9", "CI_PROJECT_PATH": "ml/x"}
+    assert (
+        main(["comment", "update", str(report), "--dry-run", "--token", "glpat-abcdefghijklmnopqrst"], env)
+        == 0
+    )
+    assert (
+        main(["publish", "out/plots/roc.png", "--forge", "local", "--token", "secret-token-value"], {}) == 0
+    )
+    captured = capsys.readouterr()
+    assert "--token is visible to other processes" in captured.err
+    assert "secret-token-value" not in captured.out + captured.err
