@@ -55,7 +55,9 @@ def open_forge(args: argparse.Namespace, env: Mapping[str, str], ctx: ci.CIConte
     if token:
         register_secret(token, env)
     if source == "--token":
-        logger.warning("cml: warning: --token is visible to other processes on this machine; prefer REPO_TOKEN")
+        logger.warning(
+            "cml: warning: --token is visible to other processes on this machine; prefer REPO_TOKEN"
+        )
     options = {"assets_branch": env["CML_ASSETS_BRANCH"]} if env.get("CML_ASSETS_BRANCH") else {}
     return Session(ctx, make_forge(ctx, token, options))
 
