@@ -48,6 +48,11 @@ def _parse(body: str) -> tuple[str, str] | None:
     return (html.unescape(match["title"]), match["run"]) if match else None
 
 
+def room(title: str, limit: int) -> int:
+    """How many characters of report fit in a ``limit``-character comment once the marker is added."""
+    return limit - len(marker(title, new_nonce())) - 1
+
+
 def compose(report: str, *, title: str, nonce: str, limit: int) -> tuple[str, bool]:
     """The comment body: marker first, then the report cut to fit ``limit`` characters."""
     head = marker(title, nonce) + "\n"
@@ -104,3 +109,10 @@ def post(
             return Posted(action="updated", url=done.url, id=done.id, truncated=truncated)
     done = create(forge, target, body, nonce)
     return Posted(action="created", url=done.url, id=done.id, truncated=truncated)
+
+
+def send(forge: Forge, target: Target, report: str, *, title: str, sticky: bool) -> Posted:
+    """Compose ``report`` under a fresh run marker, cut to the forge's limit, and :func:`post` it."""
+    nonce = new_nonce()
+    body, truncated = compose(report, title=title, nonce=nonce, limit=forge.max_comment_chars)
+    return post(forge, target, body, title=title, nonce=nonce, sticky=sticky, truncated=truncated)

@@ -56,10 +56,8 @@ def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     forge = session.forge
     target = _forge.resolve_target(args.target, ctx, forge)
     report = _forge.upload_images(report, files, forge)
-    nonce = comment.new_nonce()
-    body, truncated = comment.compose(report, title=title, nonce=nonce, limit=forge.max_comment_chars)
-    posted = comment.post(forge, target, body, title=title, nonce=nonce, sticky=sticky, truncated=truncated)
-    if truncated and ctx.step_summary is not None:
+    posted = comment.send(forge, target, report, title=title, sticky=sticky)
+    if posted.truncated and ctx.step_summary is not None:
         with ctx.step_summary.open("a", encoding="utf-8") as summary:
             summary.write(report + "\n")
     if args.json:

@@ -156,12 +156,8 @@ def _post(*, args: argparse.Namespace, ctx: Any, forge: Any, secs: Any, path: Pa
     # Relink before budgeting: a forge link is longer than the local path it replaces.
     links = _forge.image_links(_forge.local_image_files(join(secs), path.parent, path), forge)
     secs = [replace(s, body=relink_images(s.body, links)) for s in secs]
-    limit = forge.max_comment_chars - len(comment.marker(title, "0" * 12)) - 1
-    report, dropped = assemble(secs, limit, where)
-    nonce = comment.new_nonce()
-    body, truncated = comment.compose(report, title=title, nonce=nonce, limit=forge.max_comment_chars)
-    posted = comment.post(forge, target, body, title=title, nonce=nonce, sticky=True, truncated=truncated)
-    return posted, dropped
+    report, dropped = assemble(secs, comment.room(title, forge.max_comment_chars), where)
+    return comment.send(forge, target, report, title=title, sticky=True), dropped
 
 
 def _print(

@@ -16,9 +16,7 @@ PR = Target(kind="pr", ref="7")
 
 
 def _post(forge: LocalForge, text: str, title: str = "train", sticky: bool = True) -> comment.Posted:
-    nonce = comment.new_nonce()
-    body, cut = comment.compose(text, title=title, nonce=nonce, limit=forge.max_comment_chars)
-    return comment.post(forge, PR, body, title=title, nonce=nonce, sticky=sticky, truncated=cut)
+    return comment.send(forge, PR, text, title=title, sticky=sticky)
 
 
 def test_fifty_updates_keep_one_comment(tmp_path: Path) -> None:

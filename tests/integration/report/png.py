@@ -75,3 +75,8 @@ def read(path: Path) -> Png:
         prior = _unfilter(raw[start], bytearray(raw[start + 1 : start + 1 + stride]), prior, bpp)
         rows.append(prior)
     return Png(width=width, height=height, channels=bpp, rows=rows)
+
+
+def rgb(hex_colour: str) -> tuple[int, int, int]:
+    """``#rrggbb`` as an RGB triple, to look for in :meth:`Png.colours`."""
+    return int(hex_colour[1:3], 16), int(hex_colour[3:5], 16), int(hex_colour[5:7], 16)

@@ -31,10 +31,6 @@ def browser() -> str:
         pytest.fail(f"these tests need Chromium: {exc}")
 
 
-def _rgb(hex_colour: str) -> tuple[int, int, int]:
-    return int(hex_colour[1:3], 16), int(hex_colour[3:5], 16), int(hex_colour[5:7], 16)
-
-
 def _curve(kind: str) -> Figure:
     xs = [i / 10 for i in range(11)]
     return Figure(
@@ -77,8 +73,8 @@ def test_base_and_head_colours_both_appear(tmp_path: Path, browser: str, kind: s
     fig = _curve(kind)
     (path,) = render([fig], tmp_path, env={"BROWSER_PATH": browser})
     colours = png.read(path).colours()
-    assert _rgb(BASE_COLOR) in colours
-    assert _rgb(HEAD_COLOR) in colours
+    assert png.rgb(BASE_COLOR) in colours
+    assert png.rgb(HEAD_COLOR) in colours
 
 
 def test_head_only_figure_has_no_base_colour(tmp_path: Path, browser: str) -> None:
@@ -88,8 +84,8 @@ def test_head_only_figure_has_no_base_colour(tmp_path: Path, browser: str) -> No
     )
     (path,) = render([head_only], tmp_path, env={"BROWSER_PATH": browser})
     colours = png.read(path).colours()
-    assert _rgb(HEAD_COLOR) in colours
-    assert _rgb(BASE_COLOR) not in colours
+    assert png.rgb(HEAD_COLOR) in colours
+    assert png.rgb(BASE_COLOR) not in colours
 
 
 def test_reused_page_leaks_nothing_between_figures(tmp_path: Path, browser: str) -> None:

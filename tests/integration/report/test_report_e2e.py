@@ -14,10 +14,6 @@ from tests.integration.report.conftest import Cml
 pytestmark = pytest.mark.slow
 
 
-def _rgb(hex_colour: str) -> tuple[int, int, int]:
-    return int(hex_colour[1:3], 16), int(hex_colour[3:5], 16), int(hex_colour[5:7], 16)
-
-
 def test_report_renders_real_pngs_and_posts_them(project: Path, cml: Cml) -> None:
     code, out, err = cml(
         "--metrics", "metrics.json", "--params", "params.yaml",
@@ -33,8 +29,8 @@ def test_report_renders_real_pngs_and_posts_them(project: Path, cml: Cml) -> Non
     curve = png.read(images[0])
     assert (curve.width, curve.height) >= (800, 450)
     colours = curve.colours()
-    assert _rgb(BASE_COLOR) in colours, "no base trace"
-    assert _rgb(HEAD_COLOR) in colours, "no head trace"
+    assert png.rgb(BASE_COLOR) in colours, "no base trace"
+    assert png.rgb(HEAD_COLOR) in colours, "no head trace"
     assert len(png.read(images[1]).colours()) >= 8
     # Per-class precision / recall / F1 with deltas against the base commit.
     assert "| class" in report
