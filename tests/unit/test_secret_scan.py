@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import io
+import os
+import time
 
 import pytest
 from hypothesis import given
@@ -85,3 +87,21 @@ def test_a_multi_line_secret_is_masked_line_by_line() -> None:
 def test_forms_of_short_secrets_skip_encodings_that_would_match_ordinary_text() -> None:
     assert all(len(form) >= 6 for form in secrets.forms("abcdef"))
     assert all(len(form) >= 8 for form in secrets.base64_forms(b"abcdefgh"))
+
+
+def test_redaction_hides_the_whole_encoded_run_not_just_its_stable_middle() -> None:
+    secrets.register_secret(TOKEN)
+    header = base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()
+    assert secrets.redact(f"AUTHORIZATION: basic {header}\nnext") == "AUTHORIZATION: basic ***\nnext"
+    assert secrets.redact(f"{TOKEN.encode().hex()} {TOKEN}") == "*** ***"
+
+
+def test_a_two_megabyte_body_is_scanned_and_redacted_in_linear_time() -> None:
+    secrets.register_secret(TOKEN)
+    blob = base64.b64encode(os.urandom(1_500_000)).decode()
+    hidden = blob[:1000] + base64.b64encode(b"ab" + TOKEN.encode()).decode() + blob[1000:]
+    started = time.monotonic()
+    assert secrets.find(blob) is None
+    assert secrets.find(hidden) == 1
+    assert secrets.redact(hidden) == "***"
+    assert time.monotonic() - started < 2
