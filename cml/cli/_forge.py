@@ -68,7 +68,7 @@ def open_forge(args: argparse.Namespace, env: Mapping[str, str], ctx: ci.CIConte
     """Resolve the token (registering it for redaction first) and instantiate the forge."""
     ctx = ctx or context(args, env)
     value = token(args, env, ctx)
-    if getattr(args, "token", None):
+    if (getattr(args, "token", None) or "").strip():
         logger.warning(
             "cml: warning: --token is visible to other processes on this machine; prefer REPO_TOKEN"
         )

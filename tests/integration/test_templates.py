@@ -122,7 +122,9 @@ def test_every_checkout_leaves_no_credentials_behind(path: Path) -> None:
         kept = (step.get("with") or {}).get("persist-credentials", True)
         if kept is not False:
             assert kept is True, f"{path.name}: persist-credentials must be a boolean"
-            assert re.search(r"persist-credentials: true\s+# kept: \S", text), f"{path.name}: say why it is kept"
+            assert re.search(r"persist-credentials: true\s+# kept: \S", text), (
+                f"{path.name}: say why it is kept"
+            )
 
 
 def test_templates_use_the_action_by_one_placeholder_name() -> None:
