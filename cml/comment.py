@@ -19,6 +19,7 @@ from cml.forges import Comment, Forge, Target
 from cml.forges.retry import MaybeWritten
 from cml.log import logger
 from cml.markdown import fit
+from cml.secrets import refuse_if_found
 
 _MARKER = re.compile(r'<!-- cml:sticky title="(?P<title>[^"]*)" run="(?P<run>[0-9a-f]+)" -->')
 
@@ -112,7 +113,11 @@ def post(
 
 
 def send(forge: Forge, target: Target, report: str, *, title: str, sticky: bool) -> Posted:
-    """Compose ``report`` under a fresh run marker, cut to the forge's limit, and :func:`post` it."""
+    """Compose ``report`` under a fresh run marker, cut to the forge's limit, and :func:`post` it.
+
+    Raises SecretInBody (exit 2), sending nothing, when the body holds a registered secret.
+    """
     nonce = new_nonce()
     body, truncated = compose(report, title=title, nonce=nonce, limit=forge.max_comment_chars)
+    refuse_if_found(body, "the comment")
     return post(forge, target, body, title=title, nonce=nonce, sticky=sticky, truncated=truncated)

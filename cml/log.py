@@ -1,51 +1,21 @@
 """Logging with secrets redacted everywhere cml writes.
 
-Every token cml learns of is registered here before it is used; from then on the log handler,
-error messages and ``--debug`` tracebacks pass through :func:`redact`.
+Every token cml learns of is registered (:mod:`cml.secrets`, re-exported here) before it is used;
+from then on the log handler, error messages and ``--debug`` tracebacks pass through :func:`redact`,
+which also catches the token's base64 and hex forms.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import sys
-from collections.abc import Mapping
 from typing import TextIO
 
-_secrets: set[str] = set()
-_MIN_SECRET = 6
-REDACTED = "***"
+from cml.secrets import REDACTED, forget_secrets, redact, register_secret
+
+__all__ = ["REDACTED", "forget_secrets", "logger", "redact", "register_secret", "setup"]
 
 logger = logging.getLogger("cml")
-
-
-def register_secret(value: str, env: Mapping[str, str] | None = None, out: TextIO | None = None) -> None:
-    """Remember ``value`` so it is redacted; on GitHub Actions also ask the runner to mask it."""
-    if len(value) < _MIN_SECRET or value in _secrets:
-        return
-    _secrets.add(value)
-    if env is not None and env.get("GITHUB_ACTIONS") == "true":
-        # The runner swallows this line (it reads commands on stdout and stderr alike) and masks the
-        # value in every later log line. stderr keeps stdout clean for --json consumers.
-        print(f"::add-mask::{value}", file=out or sys.stderr, flush=True)
-
-
-def forget_secrets() -> None:
-    """Drop every registered secret (tests)."""
-    _secrets.clear()
-
-
-def redact(text: str) -> str:
-    """Return ``text`` with every registered secret and anything shaped like a token replaced."""
-    for secret in sorted(_secrets, key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-    return _TOKEN_SHAPES.sub(REDACTED, text)
-
-
-# Well-known token prefixes: GitHub (ghp_, gho_, ghs_, ghu_, github_pat_), GitLab (glpat-, glrt-, ...).
-_TOKEN_SHAPES = re.compile(
-    r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}|gl(?:pat|rt|cbt|ptt|dt)-[\w-]{16,})"
-)
 
 
 class _RedactingFormatter(logging.Formatter):

@@ -56,37 +56,73 @@ def detect(env: Mapping[str, str], cwd: Path | None = None) -> CIContext:
     return local.context(env, cwd)
 
 
+def with_forge(ctx: CIContext, forge: ForgeName, env: Mapping[str, str]) -> CIContext:
+    """``ctx`` for ``--forge forge``: unchanged when it is the detected one, else with the repository
+    and API URL of that forge (:func:`cml.ci.override.on_forge`; ConfigError naming what is missing)."""
+    if forge == ctx.forge:
+        return ctx
+    from cml.ci import override
+
+    return override.on_forge(ctx, forge, env)
+
+
 TOKEN_VARS: dict[ForgeName, tuple[str, ...]] = {
     "github": ("REPO_TOKEN", "GITHUB_TOKEN"),
     "gitlab": ("REPO_TOKEN", "GITLAB_TOKEN"),
     "local": (),
 }
 
+#: The user name that goes with the token in HTTPS git's basic auth. GitHub: the name actions/checkout
+#: uses for any token. GitLab: any non-blank name goes with a personal, project or group access token
+#: ("oauth2" is the one its docs use for OAuth tokens; the token needs the api or read_repository scope).
+GIT_USER: dict[ForgeName, str] = {"github": "x-access-token", "gitlab": "oauth2", "local": ""}
+
+
+class NoToken(ConfigError):
+    """No token is set for a forge that needs one."""
+
 
 def resolve_token(forge: ForgeName, env: Mapping[str, str], flag: str | None = None) -> tuple[str, str]:
     """Return ``(token, where it came from)``: ``--token``, then ``REPO_TOKEN``, then the forge's own.
 
-    Raises ConfigError naming the variables to set; on GitLab it explains that ``CI_JOB_TOKEN``
-    cannot write MR notes.
+    Surrounding whitespace (a pasted secret's trailing newline) is stripped; a blank value counts
+    as unset. Raises ConfigError naming the variable when the token holds a character no token has
+    (a line break, a space, a control character), without echoing it, and NoToken (a ConfigError)
+    naming the variables to set when there is none; on GitLab it explains that ``CI_JOB_TOKEN`` cannot write
+    MR notes.
     """
-    if flag:
-        return flag, "--token"
-    for name in TOKEN_VARS[forge]:
-        if env.get(name):
-            return env[name], name
+    candidates = [("--token", flag or "")] + [(name, env.get(name, "")) for name in TOKEN_VARS[forge]]
+    for where, value in candidates:
+        if value.strip():
+            return _clean(value, where), where
     if forge == "local":
         return "", "none"
     if forge == "gitlab":
         why = (
             "CI_JOB_TOKEN cannot write merge request notes" if env.get("CI_JOB_TOKEN") else "no token is set"
         )
-        raise ConfigError(
+        raise NoToken(
             f"GitLab needs a token: {why}",
             hint="create a project access token with the api scope (Reporter role or above) and "
             "expose it to the job as the masked CI/CD variable REPO_TOKEN",
         )
-    raise ConfigError(
+    raise NoToken(
         "GitHub needs a token: none of REPO_TOKEN, GITHUB_TOKEN is set",
         hint="add `env: {REPO_TOKEN: ${{ secrets.GITHUB_TOKEN }}}` to the step and "
         "`permissions: {pull-requests: write, contents: write}` to the job",
     )
+
+
+_TOKEN_CHARS = frozenset(chr(c) for c in range(0x21, 0x7F))  # printable ASCII without the space
+
+
+def _clean(value: str, where: str) -> str:
+    """``value`` stripped; ConfigError naming ``where`` (never the value) if a character remains
+    that no forge token has: HTTP header values cannot carry line breaks or control characters."""
+    token = value.strip()
+    if not set(token) <= _TOKEN_CHARS:
+        raise ConfigError(
+            f"{where}: the token holds a line break, space or other character no token has",
+            hint=f"set {where} to the token alone, on one line",
+        )
+    return token

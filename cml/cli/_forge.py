@@ -39,27 +39,41 @@ class Session:
 
 
 def context(args: argparse.Namespace, env: Mapping[str, str]) -> ci.CIContext:
-    """The CI context, with ``--forge`` applied."""
+    """The CI context, with ``--forge`` applied (ConfigError naming what that forge still needs)."""
     ctx = ci.detect(env)
-    if getattr(args, "forge", None) and args.forge != ctx.forge:
-        from dataclasses import replace
+    forge = getattr(args, "forge", None)
+    return ci.with_forge(ctx, forge, env) if forge else ctx
 
-        ctx = replace(ctx, forge=args.forge)
-    return ctx
+
+def token(
+    args: argparse.Namespace, env: Mapping[str, str], ctx: ci.CIContext, *, required: bool = True
+) -> str:
+    """The forge's token (stripped), registered for redaction before anything else sees it.
+
+    Raises ConfigError when it holds a character no token has, and when ``required`` and none is
+    set; else answers "" for none.
+    """
+    try:
+        value, _source = ci.resolve_token(ctx.forge, env, getattr(args, "token", None))
+    except ci.NoToken:
+        if required:
+            raise
+        return ""
+    if value:
+        register_secret(value, env)
+    return value
 
 
 def open_forge(args: argparse.Namespace, env: Mapping[str, str], ctx: ci.CIContext | None = None) -> Session:
     """Resolve the token (registering it for redaction first) and instantiate the forge."""
     ctx = ctx or context(args, env)
-    token, source = ci.resolve_token(ctx.forge, env, getattr(args, "token", None))
-    if token:
-        register_secret(token, env)
-    if source == "--token":
+    value = token(args, env, ctx)
+    if (getattr(args, "token", None) or "").strip():
         logger.warning(
             "cml: warning: --token is visible to other processes on this machine; prefer REPO_TOKEN"
         )
     options = {"assets_branch": env["CML_ASSETS_BRANCH"]} if env.get("CML_ASSETS_BRANCH") else {}
-    return Session(ctx, make_forge(ctx, token, options))
+    return Session(ctx, make_forge(ctx, value, options))
 
 
 _TARGET = re.compile(r"^(?P<kind>auto|pr|commit|issue)(?:/(?P<ref>[^/\s]+))?$")

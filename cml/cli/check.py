@@ -42,6 +42,7 @@ def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     """Read the report and call ``forge.set_status(ctx.sha, Status(...))``; print its URL."""
     from cml.forges import Status
     from cml.markdown import fit
+    from cml.secrets import refuse_if_found
 
     report = _forge.read_report(args.report)
     session = _forge.open_forge(args, env)
@@ -52,6 +53,7 @@ def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         title=(args.title or title_of(report, args.conclusion)).splitlines()[0][:140],
         summary=summary,
     )
+    refuse_if_found(f"{status.title}\n{status.summary}", "the check")
     url = session.forge.set_status(session.ctx.sha, status)
     print(json.dumps({"url": url, "conclusion": args.conclusion}) if args.json else url)
     return 0

@@ -51,7 +51,7 @@ def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     title = args.watermark_title or ctx.workflow
     sticky = args.verb == "update"
     if args.dry_run:
-        return _dry_run(args, ctx, report, files, title, sticky)
+        return _dry_run(args, env, ctx, report, files, title, sticky)
     session = _forge.open_forge(args, env, ctx)
     forge = session.forge
     target = _forge.resolve_target(args.target, ctx, forge)
@@ -68,9 +68,20 @@ def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _dry_run(
-    args: argparse.Namespace, ctx: Any, report: str, files: Mapping[str, Path], title: str, sticky: bool
+    args: argparse.Namespace,
+    env: Mapping[str, str],
+    ctx: Any,
+    report: str,
+    files: Mapping[str, Path],
+    title: str,
+    sticky: bool,
 ) -> int:
+    """Print what would be sent, the body redacted; exit 2 like a real run when it holds a secret."""
     from cml import comment
+    from cml.log import redact
+    from cml.secrets import refuse_if_found
+
+    _forge.token(args, env, ctx, required=False)  # registered, so the body below is redacted
 
     where = _forge.describe_target(args.target, ctx)
     print(f"# cml comment {args.verb} --dry-run: nothing is sent to the {ctx.forge} forge")
@@ -85,5 +96,6 @@ def _dry_run(
         print(f"would create a comment on {where} titled {title!r}")
     body, _ = comment.compose(report, title=title, nonce="0" * 12, limit=10**9)
     print("--- body ---")
-    print(body)
+    print(redact(body))
+    refuse_if_found(body, "the comment")
     return 0

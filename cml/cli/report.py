@@ -126,7 +126,8 @@ def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     session = _forge.open_forge(args, env, ctx) if args.post or ctx.forge == "local" else None
     forge = session.forge if session else None
     empty = opts.sources.empty
-    base = (None, "none") if empty else baseline.resolve(root, ctx, opts.base)
+    git_token = "" if empty else _forge.token(args, env, ctx, required=False)  # fetches the base with it
+    base = (None, "none") if empty else baseline.resolve(root, ctx, opts.base, git_token)
     done = pipeline.compute(root, ctx.sha, opts, base, pipeline.stored_lookup(forge, opts.title))
     out_dir = (cwd / args.output).resolve()
     data = draw.draw(done, opts, out_dir)

@@ -15,88 +15,97 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from cml import proc
-from cml.ci import CIContext
+from cml import git
+from cml.ci import GIT_USER, CIContext
 from cml.errors import CmlError, UsageError
 from cml.forges import Forge, Target
 from cml.log import logger
 from cml.report.snapshot import Read, Snapshot, decode_block
 
 
-def _git(root: Path, *args: str) -> str | None:
-    done = proc.run(["git", "-C", str(root), *args], check=False)
-    return done.stdout.strip() if done.returncode == 0 else None
-
-
 def commit(root: Path, rev: str) -> str | None:
     """The full sha ``rev`` names, or None when it names no commit here."""
-    return _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    return git.commit(root, rev)
 
 
-def _shallow(root: Path) -> bool:
-    return _git(root, "rev-parse", "--is-shallow-repository") == "true"
+class _Origin:
+    """Fetches from origin, with the forge token in git's environment when origin is the forge's."""
+
+    def __init__(self, root: Path, ctx: CIContext, token: str) -> None:
+        self.root = root
+        self.ctx = ctx
+        self.token = token
+
+    def fetch(self, rev: str, *extra: str) -> bool:
+        """``git fetch origin REV`` (False on failure); see :func:`cml.git.credentials_env`."""
+        env = git.credentials_env(
+            self.root, server_url=self.ctx.server_url, user=GIT_USER[self.ctx.forge], token=self.token
+        )
+        return git.fetch(self.root, rev, extra=extra, env=env)
+
+    def commit(self, rev: str) -> str | None:
+        """Fetch one commit (or branch tip), shallowly in a shallow clone; its sha, None on failure."""
+        if not git.fetchable(rev):
+            return None
+        logger.info("fetching %s from origin for the baseline", rev)
+        if not self.fetch(rev, *(["--depth=1"] if git.is_shallow(self.root) else [])):
+            return None
+        return commit(self.root, "FETCH_HEAD")
+
+    def previous(self, head: str | None) -> str | None:
+        """``HEAD~1``; in a shallow clone that lacks it, deepen the history by one commit first."""
+        found = commit(self.root, "HEAD~1")
+        if found is None and head and git.is_shallow(self.root):
+            logger.info("fetching the parent of %s from origin for the baseline", head[:7])
+            self.fetch(head, "--deepen=1")
+            found = commit(self.root, "HEAD~1")
+        return found
 
 
-def _fetch(root: Path, rev: str) -> str | None:
-    """Fetch one commit (or branch tip) from origin, shallowly in a shallow clone; None on failure."""
-    logger.info("fetching %s from origin for the baseline", rev)
-    depth = ["--depth=1"] if _shallow(root) else []
-    if _git(root, "fetch", "--quiet", *depth, "origin", rev) is None:
-        return None
-    return commit(root, rev) or commit(root, "FETCH_HEAD")
-
-
-def _previous(root: Path, head: str | None) -> str | None:
-    """``HEAD~1``; in a shallow clone that lacks it, deepen the history by one commit first."""
-    found = commit(root, "HEAD~1")
-    if found is None and head and _shallow(root):
-        logger.info("fetching the parent of %s from origin for the baseline", head[:7])
-        _git(root, "fetch", "--quiet", "--deepen=1", "origin", head)
-        found = commit(root, "HEAD~1")
-    return found
-
-
-def _merge_base(root: Path, a: str, b: str) -> str | None:
-    return _git(root, "merge-base", a, b)
-
-
-def resolve(root: Path, ctx: CIContext, explicit: str | None) -> tuple[str | None, str]:
+def resolve(root: Path, ctx: CIContext, explicit: str | None, token: str = "") -> tuple[str | None, str]:
     """The baseline commit's sha (or None) and how it was chosen, for the report header.
 
-    ``--base`` naming no commit here or on origin is a UsageError.
+    ``--base`` naming no commit here or on origin is a UsageError. Fetches go to origin with
+    ``token`` in git's environment when origin is https on the forge's server (never in argv).
     """
+    origin = _Origin(root, ctx, token)
     head = commit(root, "HEAD")
     if explicit:
-        found = commit(root, explicit) or _fetch(root, explicit)
-        if found is None:
-            raise UsageError(f"--base {explicit!r}: no such commit here or on origin")
-        return found, f"--base {explicit}"
+        return _explicit(root, origin, explicit)
     if ctx.base_sha or ctx.base_ref:
-        target = (ctx.base_sha and (commit(root, ctx.base_sha) or _fetch(root, ctx.base_sha))) or (
-            ctx.base_ref and (commit(root, f"origin/{ctx.base_ref}") or _fetch(root, ctx.base_ref))
+        target = (ctx.base_sha and (commit(root, ctx.base_sha) or origin.commit(ctx.base_sha))) or (
+            ctx.base_ref and (commit(root, f"origin/{ctx.base_ref}") or origin.commit(ctx.base_ref))
         )
         if target and head:
-            base = _merge_base(root, head, target)
+            base = git.merge_base(root, head, target)
             if base:
                 return base, f"the merge-base with {ctx.base_ref or target[:7]}"
             return target, f"the tip of {ctx.base_ref or target[:7]} (history too shallow for a merge-base)"
     for branch in ("origin/HEAD", "main", "master"):
         tip = commit(root, branch)
         if tip and head:
-            base = _merge_base(root, head, tip)
+            base = git.merge_base(root, head, tip)
             if base and base != head:
                 return base, f"the merge-base with {branch}"
             break
-    previous = _previous(root, head)
+    previous = origin.previous(head)
     return previous, "the previous commit" if previous else "none"
+
+
+def _explicit(root: Path, origin: _Origin, rev: str) -> tuple[str, str]:
+    """``--base REV`` resolved here, else fetched from origin; UsageError naming REV when neither."""
+    found = commit(root, rev) or origin.commit(rev)
+    if found is None:
+        why = "here or on origin" if git.fetchable(rev) else "here (and it is no branch, tag or sha to fetch)"
+        raise UsageError(f"--base {rev!r}: no such commit {why}")
+    return found, f"--base {rev}"
 
 
 def at_commit(root: Path, sha: str) -> Read:
     """Read ``path`` (relative to the work tree root) as committed in ``sha``; None when absent."""
 
     def read(path: str) -> str | None:
-        done = proc.run(["git", "-C", str(root), "show", f"{sha}:{path}"], check=False)
-        return done.stdout if done.returncode == 0 else None
+        return git.show(root, sha, path)
 
     return read
 

@@ -107,6 +107,26 @@ def test_no_expression_inside_run_scripts(path: Path) -> None:
             assert "${{" not in step.get("run", ""), f"{path.name}: job {name} step {step.get('name')}"
 
 
+@pytest.mark.parametrize("path", WORKFLOWS + GITHUB_TEMPLATES, ids=lambda p: p.name)
+def test_every_checkout_leaves_no_credentials_behind(path: Path) -> None:
+    """``persist-credentials: false`` on every actions/checkout (the token would sit in .git/config for the
+    job's code, and a report artifact, to read), unless ``true`` says why: ``# kept: REASON``."""
+    text = path.read_text(encoding="utf-8")
+    checkouts = [
+        step
+        for job in load(path)["jobs"].values()
+        for step in job.get("steps", [])
+        if step.get("uses", "").startswith("actions/checkout")
+    ]
+    for step in checkouts:
+        kept = (step.get("with") or {}).get("persist-credentials", True)
+        if kept is not False:
+            assert kept is True, f"{path.name}: persist-credentials must be a boolean"
+            assert re.search(r"persist-credentials: true\s+# kept: \S", text), (
+                f"{path.name}: say why it is kept"
+            )
+
+
 def test_templates_use_the_action_by_one_placeholder_name() -> None:
     for path in GITHUB_TEMPLATES:
         for job in load(path)["jobs"].values():

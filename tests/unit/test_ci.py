@@ -127,3 +127,121 @@ def test_gitlab_job_token_cannot_write_notes() -> None:
     with pytest.raises(ConfigError, match="CI_JOB_TOKEN cannot write merge request notes") as err:
         ci.resolve_token("gitlab", {"CI_JOB_TOKEN": "x"})
     assert "project access token" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"REPO_TOKEN": "  tok-1\n", "GITHUB_TOKEN": "g"}, ("tok-1", "REPO_TOKEN")),
+        ({"REPO_TOKEN": " \n", "GITHUB_TOKEN": "\tg-2\r\n"}, ("g-2", "GITHUB_TOKEN")),  # blank is unset
+    ],
+)
+def test_pasted_whitespace_is_stripped(env: dict[str, str], expected: tuple[str, str]) -> None:
+    assert ci.resolve_token("github", env) == expected
+
+
+@pytest.mark.parametrize("inner", ["\n", "\r", " ", "\x1b", "\x7f", "é"])
+def test_a_character_no_token_has_is_refused_without_echoing_it(inner: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        ci.resolve_token("gitlab", {"GITLAB_TOKEN": f"glpat-abc{inner}def123"})
+    assert str(err.value) == (
+        "GITLAB_TOKEN: the token holds a line break, space or other character no token has "
+        "(set GITLAB_TOKEN to the token alone, on one line)"
+    )
+    assert not isinstance(err.value, ci.NoToken)
+
+
+def test_a_blank_flag_falls_back_to_the_variables() -> None:
+    assert ci.resolve_token("github", {"GITHUB_TOKEN": "g"}, "  ") == ("g", "GITHUB_TOKEN")
+    with pytest.raises(ci.NoToken):
+        ci.resolve_token("github", {"GITHUB_TOKEN": "\n"}, " ")
+
+
+@pytest.mark.parametrize(
+    ("forge", "origin", "env", "expected"),
+    [
+        (
+            "github",
+            "git@github.com:acme/models.git",
+            {},
+            ("acme/models", "https://github.com", "https://api.github.com"),
+        ),
+        (
+            "github",
+            "https://ghe.example.com/acme/models",
+            {"GITHUB_SERVER_URL": "https://ghe.example.com"},
+            ("acme/models", "https://ghe.example.com", "https://ghe.example.com/api/v3"),
+        ),
+        (
+            "github",
+            None,
+            {"GITHUB_REPOSITORY": "a/b", "GITHUB_API_URL": "http://127.0.0.1:9/"},
+            ("a/b", "https://github.com", "http://127.0.0.1:9"),
+        ),
+        (
+            "gitlab",
+            "https://gitlab.com/g/sub/p.git",
+            {},
+            ("g/sub/p", "https://gitlab.com", "https://gitlab.com/api/v4"),
+        ),
+        (
+            "gitlab",
+            "https://host.example/gitlab/g/p.git",
+            {"CI_SERVER_URL": "https://host.example/gitlab"},
+            ("g/p", "https://host.example/gitlab", "https://host.example/gitlab/api/v4"),
+        ),
+    ],
+)
+def test_forge_override_outside_its_ci_reads_its_variables_or_origin(
+    repo: Path, forge: ci.ForgeName, origin: str | None, env: dict[str, str], expected: tuple[str, str, str]
+) -> None:
+    if origin:
+        git(repo, "remote", "add", "origin", origin)
+    ctx = ci.with_forge(ci.detect(env, repo), forge, env)
+    assert (ctx.forge, ctx.repo, ctx.server_url, ctx.api_url) == (forge, *expected)
+    assert ctx.sha == git(repo, "rev-parse", "HEAD")
+
+
+@pytest.mark.parametrize(
+    ("forge", "origin", "env", "names"),
+    [
+        ("github", None, {}, ("GITHUB_REPOSITORY", "GITHUB_API_URL", "origin remote on github.com")),
+        ("github", "git@gitlab.com:a/b.git", {}, ("GITHUB_REPOSITORY", "origin remote on github.com")),
+        (
+            "github",
+            "https://github.com/a/b",
+            {"GITHUB_SERVER_URL": "https://ghe.example.com"},
+            ("GITHUB_REPOSITORY", "origin remote on ghe.example.com"),
+        ),
+        ("gitlab", None, {}, ("CI_PROJECT_PATH", "CI_SERVER_URL", "origin remote on gitlab.com")),
+        (
+            "gitlab",
+            "https://host.example/other/g/p.git",
+            {"CI_SERVER_URL": "https://host.example/gitlab"},
+            ("CI_PROJECT_PATH", "origin remote on host.example"),
+        ),
+    ],
+)
+def test_forge_override_without_a_repository_names_what_is_missing(
+    repo: Path, forge: ci.ForgeName, origin: str | None, env: dict[str, str], names: tuple[str, ...]
+) -> None:
+    if origin:
+        git(repo, "remote", "add", "origin", origin)
+    with pytest.raises(ConfigError) as err:
+        ci.with_forge(ci.detect(env, repo), forge, env)
+    message = str(err.value)
+    assert message.startswith(f"--forge {forge}: cannot tell which repository to use")
+    assert "\n" not in message
+    assert all(name in message for name in names)
+
+
+def test_the_detected_forge_is_kept(repo: Path) -> None:
+    ctx = ci.detect({}, repo)
+    assert ci.with_forge(ctx, "local", {}) is ctx
+
+
+def test_a_repository_without_commits_is_a_clear_error(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    with pytest.raises(ConfigError) as err:
+        ci.detect({}, tmp_path)
+    assert str(err.value) == f"{tmp_path}: no commits yet: commit first (cml reports on a commit)"
