@@ -44,6 +44,20 @@ class CIContext:
         return self.pr is not None and self.head_repo is not None and self.head_repo != self.repo
 
 
+def append_summary(ctx: CIContext, markdown: str) -> None:
+    """Append ``markdown`` to the job summary (GitHub's ``$GITHUB_STEP_SUMMARY``), when the CI has one.
+
+    The summary shows on the run's page, which anyone who can read the repository sees: every
+    registered secret and its encoded forms are redacted first.
+    """
+    if ctx.step_summary is None:
+        return
+    from cml.secrets import redact
+
+    with ctx.step_summary.open("a", encoding="utf-8") as summary:
+        summary.write(redact(markdown) + "\n")
+
+
 def detect(env: Mapping[str, str], cwd: Path | None = None) -> CIContext:
     """Build the context for the CI described by ``env`` (local when none is)."""
     from cml.ci import github_actions, gitlab_ci, local

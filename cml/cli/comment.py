@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from cml import ci
 from cml.cli import _forge
 
 
@@ -57,9 +58,8 @@ def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     target = _forge.resolve_target(args.target, ctx, forge)
     report = _forge.upload_images(report, files, forge)
     posted = comment.send(forge, target, report, title=title, sticky=sticky)
-    if posted.truncated and ctx.step_summary is not None:
-        with ctx.step_summary.open("a", encoding="utf-8") as summary:
-            summary.write(report + "\n")
+    if posted.truncated:
+        ci.append_summary(ctx, report)
     if args.json:
         print(json.dumps({"action": posted.action, "url": posted.url, "id": posted.id}))
     else:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from cml import ci
 from cml.cli import _forge
 from cml.errors import GateFailed, UsageError
 
@@ -132,9 +133,7 @@ def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     out_dir = (cwd / args.output).resolve()
     data = draw.draw(done, opts, out_dir)
     path, secs = pipeline.write(data, out_dir)
-    if ctx.step_summary is not None:
-        with ctx.step_summary.open("a", encoding="utf-8") as summary:
-            summary.write(pipeline.for_summary(path.read_text(encoding="utf-8"), str(args.output)) + "\n")
+    ci.append_summary(ctx, pipeline.for_summary(path.read_text(encoding="utf-8"), str(args.output)))
     posted, dropped = (
         _post(args=args, ctx=ctx, forge=forge, secs=secs, path=path) if args.post and forge else (None, [])
     )

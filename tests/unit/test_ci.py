@@ -245,3 +245,27 @@ def test_a_repository_without_commits_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         ci.detect({}, tmp_path)
     assert str(err.value) == f"{tmp_path}: no commits yet: commit first (cml reports on a commit)"
+
+
+def test_job_summary_is_redacted(tmp_path: Path) -> None:
+    """The job summary shows on the run's page: a token in the report (plain or base64) is hidden."""
+    import base64
+
+    from cml.secrets import register_secret
+
+    token = "ghp_" + "S3cr3tT0ken" * 3
+    register_secret(token)
+    summary = tmp_path / "summary.md"
+    ctx = ci.CIContext(
+        provider="github_actions", forge="github", repo="o/r", sha="a" * 40, step_summary=summary
+    )
+    encoded = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+    ci.append_summary(ctx, f"# report\nleaked {token} and {encoded}\n")
+    written = summary.read_text(encoding="utf-8")
+    assert written.startswith("# report\nleaked ")
+    assert token not in written
+    assert "S3cr3tT0ken" not in written
+    assert encoded not in written
+    assert encoded[20:40] not in written
+    ci.append_summary(ci.CIContext(provider="local", forge="local", repo="r", sha="b" * 40), "ignored")
+    assert summary.read_text(encoding="utf-8") == written
