@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,9 @@ def register(sub: Any) -> None:
 
 
 def _relative(root: Path, cwd: Path, name: str) -> str:
-    path = (cwd / name).resolve()
+    """``name`` relative to the work tree root, ``..`` folded but symlinks kept: a data file may be a
+    symlink into DVC's cache outside the tree (cml.files.read_data reads through it)."""
+    path = Path(os.path.normpath(cwd / name))
     try:
         return path.relative_to(root.resolve()).as_posix()
     except ValueError:
