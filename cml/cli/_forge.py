@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from cml import ci
+from cml import ci, files
 from cml.errors import InputError, UsageError
 from cml.forges import Forge, Target, make_forge
 from cml.log import logger, register_secret
@@ -119,16 +119,12 @@ def resolve_target(spec: str, ctx: ci.CIContext, forge: Forge) -> Target:
     return Target(kind="commit", ref=ctx.sha)
 
 
-def read_report(path: Path) -> str:
-    """The report's text; InputError when missing, not a file, binary, not UTF-8 or empty."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, expected a markdown file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+def read_report(path: Path, where: files.Tree | None = None) -> str:
+    """The report's text; InputError when it resolves outside the work tree ``where`` (default: the
+    one holding the current directory) or into a git directory, is missing, not a regular file, over
+    :data:`cml.files.REPORT_CAP`, binary, not UTF-8 or empty."""
+    resolved = (where or files.tree()).check(path, str(path))
+    data = files.read_bytes(resolved, files.REPORT_CAP, str(path))
     if b"\0" in data:
         raise InputError(f"{path}: is a binary file, expected markdown text")
     try:
@@ -143,28 +139,30 @@ def read_report(path: Path) -> str:
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"})
 
 
-def local_image_files(report: str, base: Path, origin: Path) -> dict[str, Path]:
-    """Each local image in ``report`` and its file.
+def local_image_files(
+    report: str, base: Path, origin: Path, where: files.Tree | None = None
+) -> dict[str, Path]:
+    """Each local image in ``report`` (relative to ``base``) and its resolved file.
 
-    Raises InputError naming the first image that is missing, is not an image file, or resolves
-    (through ``..`` or a symlink) outside the report's folder ``base``: a report from an untrusted
-    fork must not be able to upload ``../../proc/self/environ`` or a token file.
+    Raises InputError naming the report and the first image that resolves (through ``..`` or a
+    symlink) outside the work tree ``where`` (default: the one holding the current directory) or into
+    a git directory, is not an image file, is missing, is not a regular file, or is over
+    :data:`cml.files.ASSET_CAP`: a report from an untrusted fork must not be able to upload
+    ``.git/config`` or ``/proc/self/environ``.
     """
-    files: dict[str, Path] = {}
-    folder = base.resolve()
+    tree = where or files.tree()
+    found: dict[str, Path] = {}
     for src in local_images(report):
-        path = (base / src.split("#")[0].split("?")[0]).resolve()
-        if not path.is_relative_to(folder):
-            raise InputError(
-                f"{origin}: image {src!r} is outside the report's folder {folder}",
-                hint="keep images next to the report, in it or below it",
-            )
+        name = f"{origin}: image {src!r}"
+        path = tree.check(base / src.split("#")[0].split("?")[0], name)
         if path.suffix.lower() not in IMAGE_SUFFIXES:
             raise InputError(f"{origin}: {src!r} is not an image ({', '.join(sorted(IMAGE_SUFFIXES))})")
-        if not path.is_file():
-            raise InputError(f"{origin}: image {src!r} not found (looked for {path})")
-        files[src] = path
-    return files
+        try:
+            files.check_regular(path, files.ASSET_CAP, name)
+        except files.Missing:
+            raise InputError(f"{name} not found (looked for {path})") from None
+        found[src] = path
+    return found
 
 
 def image_links(files: Mapping[str, Path], forge: Forge) -> dict[str, str]:

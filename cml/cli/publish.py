@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from cml import files
 from cml.cli import _forge
-from cml.errors import InputError
 
 
 def register(sub: Any) -> None:
@@ -21,19 +21,20 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=handle)
 
 
-_IMAGES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"}
-
-
 def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    """Upload ``args.file`` through the forge and print its link."""
+    """Upload ``args.file`` through the forge and print its link.
+
+    The file must resolve inside the work tree (the current directory outside a repository), not
+    into a git directory, and be a regular file of at most :data:`cml.files.ASSET_CAP` bytes.
+    """
     path: Path = args.file
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
+    resolved = files.tree().check(path, str(path))
+    files.check_regular(resolved, files.ASSET_CAP, str(path))
     session = _forge.open_forge(args, env)
-    link = session.forge.upload_assets([path.resolve()])[path.resolve()]
+    link = session.forge.upload_assets([resolved])[resolved]
     if args.md:
         title = args.title or path.name
-        print(f"![{title}]({link})" if path.suffix.lower() in _IMAGES else f"[{title}]({link})")
+        print(f"![{title}]({link})" if path.suffix.lower() in _forge.IMAGE_SUFFIXES else f"[{title}]({link})")
     else:
         print(link)
     return 0

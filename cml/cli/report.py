@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -72,7 +73,9 @@ def register(sub: Any) -> None:
 
 
 def _relative(root: Path, cwd: Path, name: str) -> str:
-    path = (cwd / name).resolve()
+    """``name`` relative to the work tree root, ``..`` folded but symlinks kept: a data file may be a
+    symlink into DVC's cache outside the tree (cml.files.read_data reads through it)."""
+    path = Path(os.path.normpath(cwd / name))
     try:
         return path.relative_to(root.resolve()).as_posix()
     except ValueError:
@@ -147,14 +150,17 @@ def _post(*, args: argparse.Namespace, ctx: Any, forge: Any, secs: Any, path: Pa
     from dataclasses import replace
 
     from cml import comment
+    from cml.files import Tree
     from cml.markdown import relink_images
     from cml.report.budget import assemble, join
 
     where = "the job summary / the report artifact" if ctx.step_summary else f"{path}"
     title = args.title
     target = _forge.resolve_target("auto", ctx, forge)
-    # Relink before budgeting: a forge link is longer than the local path it replaces.
-    links = _forge.image_links(_forge.local_image_files(join(secs), path.parent, path), forge)
+    # Relink before budgeting: a forge link is longer than the local path it replaces. The report and
+    # its images are our own output: they must lie in the output folder.
+    images = _forge.local_image_files(join(secs), path.parent, path, Tree(root=path.parent))
+    links = _forge.image_links(images, forge)
     secs = [replace(s, body=relink_images(s.body, links)) for s in secs]
     report, dropped = assemble(secs, comment.room(title, forge.max_comment_chars), where)
     return comment.send(forge, target, report, title=title, sticky=True), dropped

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from cml import files
 from cml.errors import InputError, UsageError
 from cml.report.diff import direction
 from cml.report.readers import Scalar, read_metrics, read_params
@@ -27,25 +28,20 @@ class Run:
     metrics: dict[str, float]
 
 
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from None
-
-
-def load_run(folder: Path) -> Run:
-    """Read every params and metrics file under ``folder``; InputError when it holds none."""
+def load_run(folder: Path, where: files.Tree | None = None) -> Run:
+    """Read every params and metrics file under ``folder`` (see :func:`cml.files.read_data`, in the
+    work tree ``where``, default the current one); InputError when it holds none."""
     if not folder.is_dir():
         raise InputError(f"--runs {folder}: not a folder")
+    tree = where or files.tree()
     params: dict[str, Scalar] = {}
     metrics: dict[str, float] = {}
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in _EXTS):
         name = path.name.lower()
         if "metrics" in name and "plots" not in path.parts:
-            metrics.update(read_metrics(_read(path), str(path)))
+            metrics.update(read_metrics(files.read_data(path, str(path), tree), str(path)))
         elif "params" in name:
-            params.update(read_params(_read(path), str(path)))
+            params.update(read_params(files.read_data(path, str(path), tree), str(path)))
     if not metrics:
         raise InputError(f"--runs {folder}: no metrics file (*metrics*.json/yaml/toml/csv) in it")
     return Run(name=folder.name, params=params, metrics=metrics)

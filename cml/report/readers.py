@@ -22,6 +22,67 @@ from cml.errors import InputError
 Scalar = float | str | bool | None
 Record = dict[str, Any]
 
+#: How many nodes YAML aliases may add to a document: anchors shared a few times (DVC params reuse a
+#: block of defaults) stay far below; an alias bomb (9 levels of 9 aliases: 435 million nodes) is
+#: refused after composing about 5,000 of them, before anything is built or walked.
+MAX_ALIAS_NODES = 100_000
+#: libyaml when PyYAML has it (3x faster, caps nesting at 1,000 levels), else the pure-Python loader.
+_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Refused(Exception):
+    """A document that parses but would expand beyond what cml builds."""
+
+
+def _load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` with alias expansion bounded: compose the node graph, count the nodes the
+    aliases add (each node once, shared nodes by their expanded size), and only then construct."""
+    loader = _YAML_LOADER(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _expanded_size(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """Nodes in ``root`` with every alias expanded; _Refused when aliases add over MAX_ALIAS_NODES or
+    a node contains itself (a recursive anchor). Iterative and linear in the distinct nodes."""
+    sizes: dict[int, int] = {}
+    distinct = 0
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    open_nodes: set[int] = set()
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if done:
+            open_nodes.discard(key)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+            if sizes[key] - distinct > MAX_ALIAS_NODES:
+                raise _Refused(f"YAML aliases expand to over {MAX_ALIAS_NODES:,} nodes (an alias bomb?)")
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            raise _Refused("a YAML anchor contains an alias to itself (a recursive structure)")
+        open_nodes.add(key)
+        distinct += 1
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
+    return sizes[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
 
 def _kind(origin: str) -> str:
     name = origin.lower().rsplit("/", 1)[-1]
@@ -76,7 +137,9 @@ def parse(text: str, origin: str) -> Any:
             return json.loads(text)
         if kind == "toml":
             return tomllib.loads(text)
-        return yaml.safe_load(text)
+        return _load_yaml(text)
+    except _Refused as exc:
+        raise InputError(f"{origin}: {exc}") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"{origin}: line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}") from None
     except tomllib.TOMLDecodeError as exc:

@@ -45,19 +45,31 @@ def read_snapshot(sources: Sources, read: Read, origin: str) -> Snapshot:
     params: dict[str, Scalar] = {}
     records: dict[str, list[Record]] = {}
     for path in sources.metrics:
-        text = read(path)
+        text = _fetch(read, path, origin)
         if text is not None:
             metrics.update(_keyed(sources.metrics, path, read_metrics(text, _name(path, origin))))
     for path in sources.params:
-        text = read(path)
+        text = _fetch(read, path, origin)
         if text is not None:
             params.update(_keyed(sources.params, path, read_params(text, _name(path, origin))))
     plot_files = {s[0] for p in sources.plots for s in p.series} | {c.path for c in sources.confusions}
     for path in sorted(plot_files):
-        text = read(path)
+        text = _fetch(read, path, origin)
         if text is not None:
             records[path] = read_records(text, _name(path, origin))
     return Snapshot(metrics=metrics, params=params, records=records, origin=origin)
+
+
+def _fetch(read: Read, path: str, origin: str) -> str | None:
+    """``read(path)`` as text within :data:`cml.files.DATA_CAP` (``git show`` output is not read
+    through cml.files); InputError naming the file when it is over the cap or not UTF-8."""
+    from cml.files import DATA_CAP, check_size
+
+    try:
+        text = read(path)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{_name(path, origin)}: not UTF-8 text (byte {exc.start})") from None
+    return None if text is None else check_size(text, DATA_CAP, _name(path, origin))
 
 
 def _name(path: str, origin: str) -> str:
@@ -65,18 +77,18 @@ def _name(path: str, origin: str) -> str:
 
 
 def work_tree(root: Path) -> Read:
-    """Read files under ``root``; a missing one is an InputError (head files must exist)."""
+    """Read files under ``root``: regular files of at most :data:`cml.files.DATA_CAP` bytes, through
+    symlinks that may leave the tree (DVC's cache) but not lead into a git directory; a missing one is
+    an InputError (head files must exist)."""
+    from cml import files
+
+    where = files.tree(root)
 
     def read(path: str) -> str:
-        file = root / path
         try:
-            return file.read_text(encoding="utf-8")
-        except FileNotFoundError:
+            return files.read_data(root / path, path, where)
+        except files.Missing:
             raise InputError(f"{path}: no such file (looked in {root})") from None
-        except IsADirectoryError:
-            raise InputError(f"{path}: is a directory, expected a file") from None
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
 
     return read
 

@@ -126,9 +126,10 @@ def dvclive(root: Path, folder: str = "dvclive") -> Sources:
 def discover(root: Path) -> Sources:
     """No file flags: ``dvc.yaml`` when present, else ``dvclive/``; empty Sources when neither."""
     if (root / "dvc.yaml").is_file():
+        from cml.files import read_data, tree
         from cml.report.dvcyaml import from_dvc_yaml
 
-        return from_dvc_yaml((root / "dvc.yaml").read_text(encoding="utf-8"), "dvc.yaml")
+        return from_dvc_yaml(read_data(root / "dvc.yaml", "dvc.yaml", tree(root)), "dvc.yaml")
     if (root / "dvclive").is_dir():
         return dvclive(root)
     return Sources(origin="none")

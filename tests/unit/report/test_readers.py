@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -108,3 +110,103 @@ def test_fuzz_readers_raise_only_input_errors(text: str, origin: str) -> None:
 
 def test_parse_yaml_anchors_are_plain_data() -> None:
     assert parse("a: &x 1\nb: *x\n", "p.yaml") == {"a": 1, "b": 1}
+
+
+# ---- hostile text: alias bombs, deep nesting, huge numbers ---------------------------------------
+
+
+def _alias_bomb(levels: int, fan: int) -> str:
+    lines = [f"a0: &a0 [{', '.join(['lol'] * fan)}]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * fan)}]" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(("levels", "fan"), [(9, 9), (30, 2), (4, 400)])
+def test_yaml_alias_bombs_are_refused_fast(levels: int, fan: int) -> None:
+    start = time.monotonic()
+    with pytest.raises(InputError) as err:
+        read_params(_alias_bomb(levels, fan), "params.yaml")
+    seconds = time.monotonic() - start
+    print(f"{levels} levels of {fan} aliases refused in {seconds:.3f} s")
+    assert str(err.value) == "params.yaml: YAML aliases expand to over 100,000 nodes (an alias bomb?)"
+    assert seconds < 2
+
+
+def test_yaml_anchors_reused_within_the_bound_are_read() -> None:
+    text = "base: &b {lr: 0.1, depth: 3}\n" + "".join(f"s{i}: *b\n" for i in range(100))
+    got = read_params(text, "params.yaml")
+    assert len(got) == 202
+    assert got["s99.lr"] == 0.1
+
+
+@pytest.mark.parametrize("text", ["a: &x [1, *x]\n", "a: &x {b: {c: *x}}\n", "&x [*x]\n"])
+def test_recursive_yaml_anchors_are_refused(text: str) -> None:
+    with pytest.raises(InputError, match=r"^p\.yaml: a YAML anchor contains an alias to itself"):
+        read_params(text, "p.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "origin", "message"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "m.yaml", "m.yaml: "),
+        ("a:\n" + "".join(" " * i + "b:\n" for i in range(1, 5000)), "m.yaml", "m.yaml: "),
+        ('{"a":' * 50_000 + "1" + "}" * 50_000, "m.json", "m.json: "),
+        ("a = " + "[" * 50_000 + "]" * 50_000, "m.toml", "m.toml: "),
+        ('{"n": ' + "9" * 100_000 + "}", "m.json", "m.json: cannot parse: Exceeds the limit"),
+        ("n: " + "9" * 100_000 + "\n", "m.yaml", "m.yaml: cannot parse: Exceeds the limit"),
+        ('{"n": 1e999999}', "m.json", "m.json: metric 'n': not a finite number (inf)"),
+    ],
+)
+def test_deep_nesting_and_huge_numbers_are_clean_errors(text: str, origin: str, message: str) -> None:
+    start = time.monotonic()
+    with pytest.raises(InputError) as err:
+        read_metrics(text, origin)
+    assert str(err.value).startswith(message)
+    assert "\n" not in str(err.value)
+    assert time.monotonic() - start < 5
+
+
+@st.composite
+def _aliased_yaml(draw: st.DrawFn) -> str:
+    """A YAML document of anchors whose values alias earlier anchors, any number of times."""
+    lines = [f"a0: &a0 {draw(st.sampled_from(['1', 'x', '[1, 2]', '{k: 0.5}', 'null']))}"]
+    for i in range(1, draw(st.integers(1, 14))):
+        refs = draw(st.lists(st.integers(0, i - 1), max_size=12))
+        items = [f"*a{r}" for r in refs] + draw(st.lists(st.sampled_from(["1", "2.5", "s"]), max_size=2))
+        body = (
+            f"[{', '.join(items)}]"
+            if draw(st.booleans())
+            else "{" + ", ".join(f"k{n}: {item}" for n, item in enumerate(items)) + "}"
+        )
+        lines.append(f"a{i}: &a{i} {body}")
+    tail = draw(st.sampled_from(["", "z: *a0\n", "r: &r [*r]\n", "u: *nope\n", "a0: &a0 2\n"]))
+    return "\n".join(lines) + "\n" + tail
+
+
+@st.composite
+def _nested_json(draw: st.DrawFn) -> str:
+    """Arrays and objects nested to any depth, sometimes unbalanced, around odd numbers."""
+    depth = draw(st.integers(0, 3000))
+    opens = draw(st.lists(st.sampled_from(["[", '{"k": ']), min_size=depth, max_size=depth))
+    core = draw(st.sampled_from(["1", "1e999", "-1e-999", "9" * 5000, "NaN", "-Infinity", "0.5", '"x"', ""]))
+    closes = "".join("]" if o == "[" else "}" for o in reversed(opens))
+    cut = draw(st.integers(0, len(closes)))
+    return '{"m": ' + "".join(opens) + core + closes[:cut] + "}"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    text=st.one_of(_aliased_yaml().map(lambda t: (t, "p.yaml")), _nested_json().map(lambda t: (t, "m.json")))
+)
+def test_fuzz_hostile_structures_raise_only_input_errors(text: tuple[str, str]) -> None:
+    body, origin = text
+    start = time.monotonic()
+    for reader in (read_metrics, read_params, read_records):
+        message, built = "", 0
+        try:
+            built = len(reader(body, origin))
+        except InputError as exc:
+            message = str(exc)
+        assert not message or (message.startswith(f"{origin}: ") and "\n" not in message)
+        assert built <= 200_000  # whatever was built is bounded
+    assert time.monotonic() - start < 10

@@ -46,3 +46,17 @@ def test_missing_head_file_is_an_input_error(tmp_path: Path) -> None:
 def test_base_errors_name_revision_and_path() -> None:
     with pytest.raises(InputError, match=r"^abc1234:m.json: line 1"):
         read_snapshot(Sources(metrics=("m.json",)), lambda _: "{", "git abc1234")
+
+
+def test_baseline_text_over_the_cap_or_not_utf8_is_an_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cml import files
+
+    monkeypatch.setattr(files, "DATA_CAP", 10)
+    with pytest.raises(InputError, match=r"^abc1234:m\.json: 11 bytes, over cml's limit"):
+        read_snapshot(Sources(metrics=("m.json",)), lambda _: '{"a": 1.25}', "git abc1234")
+
+    def undecodable(_: str) -> str:
+        return b"acc: \xff".decode()  # what git show's output does in text mode
+
+    with pytest.raises(InputError, match=r"^abc1234:m\.yaml: not UTF-8 text \(byte 5\)$"):
+        read_snapshot(Sources(metrics=("m.yaml",)), undecodable, "git abc1234")
