@@ -49,13 +49,12 @@ def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     """Build the run spec from the flags and run it; return the container's exit code."""
     from cml.container import engine
 
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError(f"--timeout {args.timeout:g}: must be more than 0 seconds")
     cwd = Path.cwd()
     spec = container.RunSpec(
         image=args.image,
-        command=tuple(command),
+        command=container.parse_command(args.command),
         workspace=container.workspace(cwd),
         workdir=cwd.resolve(),
         user=container.caller_user(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import socket
 import threading
 from pathlib import Path
 
@@ -146,3 +147,21 @@ def test_deadline_is_final_when_the_kill_is_still_in_flight() -> None:
     with Deadline(0.01, slow_kill) as deadline:
         assert called.wait(5)
     assert deadline.fired
+
+
+@pytest.mark.parametrize("after", [[], ["--"], ["--gpus", "all"], ["--timeout", "5", "--"]])
+def test_no_command_is_a_usage_error_before_any_request(
+    after: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # A socket that would accept the docker SDK's connection: nobody may connect to it.
+    path = tmp_path / "docker.sock"
+    with socket.socket(socket.AF_UNIX) as engine:
+        engine.bind(str(path))
+        engine.listen()
+        engine.setblocking(False)
+        assert main(["run", "--image", "x", *after], {"DOCKER_HOST": f"unix://{path}"}) == 2
+        with pytest.raises(BlockingIOError):
+            engine.accept()
+    assert capsys.readouterr().err == (
+        "cml: error: cml run: no command given (cml run --image IMAGE [options] -- CMD...)\n"
+    )
