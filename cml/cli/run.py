@@ -16,7 +16,8 @@ Run CMD in a Docker container: the workspace (the git work tree, else the curren
 at the same path and the current directory is the working directory; the command runs as your uid:gid,
 so files it writes belong to you (HOME is /tmp unless you pass one). Only variables named with --env
 reach it. Output streams live; cml exits with the container's exit code, 124 after --timeout, 130 on
-Ctrl-C, and the container is removed in every case."""
+Ctrl-C, and the container is removed when cml exits, times out or is interrupted. If cml is killed, it stops
+(a watchdog in it sees cml's end of a pipe close) and the next `cml run` on this host removes it."""
 
 
 def register(sub: Any) -> None:
@@ -49,13 +50,12 @@ def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     """Build the run spec from the flags and run it; return the container's exit code."""
     from cml.container import engine
 
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError(f"--timeout {args.timeout:g}: must be more than 0 seconds")
     cwd = Path.cwd()
     spec = container.RunSpec(
         image=args.image,
-        command=tuple(command),
+        command=container.parse_command(args.command),
         workspace=container.workspace(cwd),
         workdir=cwd.resolve(),
         user=container.caller_user(),

@@ -74,12 +74,20 @@ class RunSpec:
 
     def describe(self) -> str:
         """``IMAGE: CMD`` for messages."""
-        return f"{self.image}: {' '.join(self.command) or '(image default command)'}"
+        return f"{self.image}: {' '.join(self.command)}"
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Names whose values are registered for redaction (and masked on GitHub Actions).
 _SECRET_NAME = re.compile(r"TOKEN|SECRET|PASS|KEY|CRED|AUTH|PRIVATE|SESSION|COOKIE", re.IGNORECASE)
+
+
+def parse_command(words: Sequence[str]) -> tuple[str, ...]:
+    """The command after ``--``; raises UsageError when there is none (the image's default is not run)."""
+    command = tuple(words[1:] if words[:1] == ["--"] else words)
+    if not command:
+        raise UsageError("cml run: no command given", hint="cml run --image IMAGE [options] -- CMD...")
+    return command
 
 
 def parse_env(items: Sequence[str], caller: Mapping[str, str]) -> dict[str, str]:

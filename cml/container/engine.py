@@ -1,7 +1,9 @@
 """Run a :class:`~cml.container.RunSpec` on a Docker engine through the docker SDK (imported lazily).
 
 Logs stream live (redacted, a line at a time), the container's exit code is returned, and the
-container is removed on every way out: normal exit, ``--timeout``, an error, SIGINT or SIGTERM.
+container is removed on every way out: normal exit, ``--timeout``, an error, SIGINT or SIGTERM. When
+cml itself is killed (SIGKILL), :mod:`cml.container.lifetime` stops the container from inside and the
+next ``cml run`` removes it. The command runs under Docker's init (``--init``), which passes signals on.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any, BinaryIO
 
-from cml.container import ContainerError, Gpus, RunSpec, TimedOut
+from cml.container import ContainerError, Gpus, RunSpec, TimedOut, lifetime
 from cml.container.signals import Deadline, signals_ignored, sigterm_as_interrupt
 from cml.container.stream import pump
 from cml.errors import ConfigError, InputError
@@ -20,8 +22,6 @@ from cml.log import logger
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 #: Seconds a container gets between SIGTERM and SIGKILL when cml is interrupted.
 STOP_GRACE = 5
-#: Label on every container cml starts.
-LABEL = "dev.cml.run"
 
 
 def connect(env: Mapping[str, str]) -> Any:
@@ -49,14 +49,18 @@ def run(spec: RunSpec, env: Mapping[str, str], out: BinaryIO, err: BinaryIO) -> 
     KeyboardInterrupt on SIGINT/SIGTERM after stopping the container.
     """
     client = connect(env)
+    owner = lifetime.this_process()
+    if owner is not None:
+        lifetime.reap(client, owner)
     if spec.gpus is not None:
         _check_gpus(client, env)
     _ensure_image(client, spec)
     name = f"cml-run-{secrets.token_hex(6)}"
+    watchdog = lifetime.Watchdog()
     try:
         with sigterm_as_interrupt():
-            _create(client, spec, name)
-            return _start_and_follow(client, spec, name, out, err)
+            _create(client, spec, name, owner.labels() if owner else {lifetime.LABEL: "1"})
+            return _start_and_follow(client, spec, name, out, err, watchdog)
     except KeyboardInterrupt:
         with signals_ignored():
             _quietly(client.api.stop, name, timeout=STOP_GRACE)
@@ -64,6 +68,7 @@ def run(spec: RunSpec, env: Mapping[str, str], out: BinaryIO, err: BinaryIO) -> 
     finally:
         with signals_ignored():
             _quietly(client.api.remove_container, name, force=True)
+            watchdog.close()
 
 
 _GPU_HINT = "GPUs need the NVIDIA Container Toolkit on the Docker host: `nvidia-ctk runtime configure --runtime=docker`"
@@ -100,7 +105,7 @@ def _ensure_image(client: Any, spec: RunSpec) -> None:
         ) from None
 
 
-def _create(client: Any, spec: RunSpec, name: str) -> None:
+def _create(client: Any, spec: RunSpec, name: str, labels: Mapping[str, str]) -> None:
     import docker
 
     ws = str(spec.workspace)
@@ -108,18 +113,18 @@ def _create(client: Any, spec: RunSpec, name: str) -> None:
         f"{v.source}:{v.target}:{'ro' if v.read_only else 'rw'}" for v in spec.volumes
     ]
     host_config = client.api.create_host_config(
-        binds=binds, network_mode=spec.network, device_requests=_device_requests(spec.gpus)
+        binds=binds, network_mode=spec.network, device_requests=_device_requests(spec.gpus), init=True
     )
     try:
         client.api.create_container(
             spec.image,
-            command=list(spec.command) or None,
+            command=list(spec.command),
             name=name,
             user=spec.user,
             environment=dict(spec.env),
             working_dir=str(spec.workdir),
             host_config=host_config,
-            labels={LABEL: "1"},
+            labels=dict(labels),
         )
     except docker.errors.APIError as exc:
         raise ContainerError(f"{spec.describe()}: cannot create the container: {_one_line(exc)}") from None
@@ -135,7 +140,9 @@ def _device_requests(gpus: Gpus | None) -> list[Any] | None:
     return [DeviceRequest(count=gpus.count, capabilities=[["gpu"]])]
 
 
-def _start_and_follow(client: Any, spec: RunSpec, name: str, out: BinaryIO, err: BinaryIO) -> int:
+def _start_and_follow(
+    client: Any, spec: RunSpec, name: str, out: BinaryIO, err: BinaryIO, watchdog: lifetime.Watchdog
+) -> int:
     import docker
 
     # Attach before start so no early output is missed.
@@ -144,14 +151,34 @@ def _start_and_follow(client: Any, spec: RunSpec, name: str, out: BinaryIO, err:
         client.api.start(name)
     except docker.errors.APIError as exc:
         raise _start_error(spec, exc) from None
+    watchdog.start(client, name, spec.user, STOP_GRACE)
     with Deadline(spec.timeout, lambda: client.api.kill(name)) as deadline:
-        pump(frames, out, err)
+        held = pump(frames, out, err, withhold=_INIT_EXEC_FAILED.fullmatch)
         code: int = client.api.wait(name)["StatusCode"]
     if deadline.fired:
         raise TimedOut(
             f"{spec.describe()}: still running after --timeout {spec.timeout:g} s; container killed"
         )
+    if held is not None and code in (1, 126, 127):
+        raise _init_exec_error(spec, held, code)
+    if held is not None:  # the command's own line after all
+        err.write(held)
+        err.flush()
     return code
+
+
+# What Docker's init (tini) prints, as the container's first stderr line, when it cannot exec the
+# command; it then exits 127 (not found), 126 (permission denied) or 1.
+_INIT_EXEC_FAILED = re.compile(rb"\[FATAL tini \(\d+\)\] exec (.*) failed: (.*)\n")
+
+
+def _init_exec_error(spec: RunSpec, line: bytes, code: int) -> ContainerError:
+    found = _INIT_EXEC_FAILED.fullmatch(line)
+    command, why = (part.decode(errors="replace") for part in (found.groups() if found else (b"", line)))
+    reason = "executable file not found" if code == 127 else why.strip().lower()
+    return ContainerError(
+        f"{spec.image}: cannot run {command!r}: {reason}", exit_code=127 if code == 127 else 126
+    )
 
 
 def _start_error(spec: RunSpec, exc: Exception) -> ContainerError:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import BinaryIO
 
 from cml.log import redact
@@ -14,12 +14,15 @@ HOLD = 64 * 1024
 class RedactingWriter:
     """Write complete lines (ending in ``\\n`` or ``\\r``) to ``sink`` redacted; keep the rest for later.
 
-    Redacting whole lines means a secret split across two reads is still caught.
+    Redacting whole lines means a secret split across two reads is still caught. When ``withhold``
+    accepts the first line (with its ``\\n``), that line is kept in ``held`` instead of written.
     """
 
-    def __init__(self, sink: BinaryIO) -> None:
+    def __init__(self, sink: BinaryIO, withhold: Callable[[bytes], object] | None = None) -> None:
         self.sink = sink
+        self.held: bytes | None = None
         self._pending = b""
+        self._withhold = withhold
 
     def write(self, chunk: bytes) -> None:
         """Add ``chunk``; emit every complete line now."""
@@ -39,14 +42,30 @@ class RedactingWriter:
             self._pending = b""
 
     def _emit(self, data: bytes) -> None:
+        if self._withhold is not None:
+            withhold, self._withhold = self._withhold, None
+            end = data.find(b"\n") + 1
+            if end and withhold(data[:end]):
+                self.held, data = data[:end], data[end:]
+                if not data:
+                    return
         text = data.decode("utf-8", "surrogateescape")
         self.sink.write(redact(text).encode("utf-8", "surrogateescape"))
         self.sink.flush()
 
 
-def pump(frames: Iterable[tuple[bytes | None, bytes | None]], out: BinaryIO, err: BinaryIO) -> None:
-    """Copy demultiplexed ``(stdout, stderr)`` frames to ``out`` / ``err`` until the stream ends."""
-    writers = RedactingWriter(out), RedactingWriter(err)
+def pump(
+    frames: Iterable[tuple[bytes | None, bytes | None]],
+    out: BinaryIO,
+    err: BinaryIO,
+    *,
+    withhold: Callable[[bytes], object] | None = None,
+) -> bytes | None:
+    """Copy demultiplexed ``(stdout, stderr)`` frames to ``out`` / ``err`` until the stream ends.
+
+    Returns stderr's first line when ``withhold`` accepted it (it was not written), else None.
+    """
+    writers = RedactingWriter(out), RedactingWriter(err, withhold)
     try:
         for frame in frames:
             for writer, chunk in zip(writers, frame, strict=True):
@@ -55,3 +74,4 @@ def pump(frames: Iterable[tuple[bytes | None, bytes | None]], out: BinaryIO, err
     finally:
         for writer in writers:
             writer.close()
+    return writers[1].held
