@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from cml.ci import CIContext
-from cml.errors import ForgeError
+from cml.errors import ConfigError, ForgeError
 from cml.forges import Comment, Status, Target, retry
 from cml.forges.gitlab_errors import Translator
 
@@ -195,16 +195,43 @@ def root_url(ctx: CIContext) -> str:
     return ctx.server_url.rstrip("/")
 
 
+def _checked_root(ctx: CIContext, options: Mapping[str, str]) -> str:
+    """The instance root, or ConfigError naming the variable that should have given it."""
+    from urllib.parse import urlsplit
+
+    url = options.get("url") or (root_url(ctx) if ctx.provider == "gitlab_ci" else "")
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.hostname:
+        return url
+    if not url:
+        raise ConfigError(
+            "--forge gitlab: GitLab's API URL is unknown: CI_SERVER_URL is not set (it is read in GitLab CI)",
+            hint="outside GitLab CI set GITLAB_CI=true, CI_SERVER_URL=https://gitlab.example.com and "
+            "CI_PROJECT_PATH=group/project",
+        )
+    raise ConfigError(
+        f"GitLab's API URL {url!r} (from CI_API_V4_URL / CI_SERVER_URL) is not an http(s) URL",
+        hint="set CI_SERVER_URL like https://gitlab.example.com (a subpath may follow)",
+    )
+
+
 def create(ctx: CIContext, token: str, options: Mapping[str, str]) -> GitLabForge:
-    """A forge for ``ctx``'s project; python-gitlab's own retries are turned off."""
+    """A forge for ``ctx``'s project; python-gitlab's own retries are off, its session guarded.
+
+    Raises ConfigError at once when the API URL cannot be formed (``--forge gitlab`` outside GitLab CI).
+    """
     import gitlab
 
+    from cml.forges import transport
+
     gl = gitlab.Gitlab(
-        url=options.get("url") or root_url(ctx),
+        url=_checked_root(ctx, options),
         private_token=token,
         retry_transient_errors=False,
         timeout=float(options.get("timeout", 15)),
         per_page=100,
         keep_base_url=True,  # follow pagination links on our URL even if GitLab's external_url differs
     )
+    rules = transport.Rules(forge="GitLab", api_url=gl.api_url, setting="CI_SERVER_URL / CI_API_V4_URL")
+    transport.guard(gl.session, rules)
     return GitLabForge(ctx, gl)
