@@ -191,7 +191,11 @@ def create(ctx: CIContext, token: str, options: Mapping[str, str]) -> GitHubForg
         lazy=True,
     )
     rules = transport.Rules(
-        forge="GitHub", api_url=ctx.api_url, setting="GITHUB_API_URL", follows=frozenset({301})
+        forge="GitHub",
+        api_url=ctx.api_url,
+        setting="GITHUB_API_URL",
+        follows=frozenset({301}),  # PyGithub follows 301 alone, to the Location's path
+        drops_query=True,
     )
     transport.guard_pygithub(client.requester, rules)
     client.get_repo(ctx.repo)  # lazy: no request, but checks the name's shape

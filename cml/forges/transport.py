@@ -10,7 +10,7 @@ PyGithub's and python-gitlab's ``requests`` sessions send every request through 
    Same-origin redirects are followed only for reads (GET/HEAD), only with the statuses the client
    above follows itself (PyGithub: 301, which GitHub sends for renamed repositories; python-gitlab
    through requests: 301/302/303/307/308), at most :data:`MAX_HOPS` in a row and never back to a
-   path already visited. A redirect answering a write is refused: a 301/302 would turn it into a GET
+   URL already visited (PyGithub follows the Location's path alone, so that is what it visits). A redirect answering a write is refused: a 301/302 would turn it into a GET
    and a 307/308 would send the body again; a write lands where it was aimed or nowhere.
 2. **Every request has an overall deadline** (:data:`DEADLINE` seconds from sending it to the last
    byte of the answer), not only a per-read timeout: a watchdog shuts the socket of a server that
@@ -62,6 +62,7 @@ class Rules:
     api_url: str
     setting: str  # the variables that set api_url, for hints
     follows: frozenset[int] = field(default_factory=lambda: frozenset({301, 302, 303, 307, 308}))
+    drops_query: bool = False  # the client follows a redirect to its path alone (PyGithub)
     deadline: float | None = None  # None: DEADLINE as it is when a request starts
 
 
@@ -93,6 +94,12 @@ def where(url: str) -> str:
 
 def _path(url: str) -> str:
     return urlsplit(url).path or "/"
+
+
+def _visit(url: str) -> str:
+    """Path and query of ``url``: what a redirect chain has visited."""
+    parts = urlsplit(url)
+    return f"{parts.path or '/'}?{parts.query}" if parts.query else parts.path or "/"
 
 
 def _page_key(url: str) -> tuple[str, frozenset[tuple[str, str]]]:
@@ -304,10 +311,12 @@ class Guard(HTTPAdapter):
             )
         if status not in self.rules.follows:
             raise self._refuse(f"{said}, a redirect cml does not follow")
-        hops: list[str] = getattr(self._state, "hops", None) or [_path(url)]
-        if _path(target) in hops or len(hops) > MAX_HOPS:
-            raise self._refuse(f"{said}: the redirects loop ({' -> '.join([*hops, _path(target)])})")
-        self._state.hops = [*hops, _path(target)]
+        hops: list[str] = getattr(self._state, "hops", None) or [_visit(url)]
+        step = _path(target) if self.rules.drops_query else _visit(target)
+        if step in hops or len(hops) > MAX_HOPS:
+            shown = " -> ".join(h.split("?")[0] for h in [*hops, step])  # queries may hold secrets
+            raise self._refuse(f"{said}: the redirects loop ({shown})")
+        self._state.hops = [*hops, step]
 
     def _json(self, request: requests.PreparedRequest, response: requests.Response) -> None:
         """Refuse a 2xx whose body is text but not JSON (binary types pass: uploads, images)."""
