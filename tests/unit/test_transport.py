@@ -6,6 +6,9 @@ import pytest
 import requests
 
 from cml.forges import transport
+from cml.forges.github_http import _lost
+from cml.forges.gitlab_errors import Translator
+from cml.forges.retry import MaybeWritten, Transient
 from cml.forges.transport import Guard, Refused, Rules, origin, where
 
 RULES = Rules(forge="GitLab", api_url="https://gitlab.example.com/gitlab/api/v4", setting="CI_SERVER_URL")
@@ -90,3 +93,31 @@ def test_binary_answers_pass_and_text_that_is_not_json_does_not() -> None:
     text.headers["Content-Type"] = "text/plain"
     with pytest.raises(Refused, match=r"\(200 text/plain, not JSON\)"):
         guard._judge(request, text)
+
+
+@pytest.mark.parametrize(
+    ("exc", "method", "kind"),
+    [
+        (transport.Expired("no complete answer within 0.3 s"), "POST", MaybeWritten),
+        (transport.Expired("no complete answer within 0.3 s"), "PUT", Transient),
+        (transport.ExpiredUnsent("no complete answer within 0.3 s"), "POST", Transient),
+    ],
+)
+def test_gitlab_keeps_never_sent_apart_from_maybe_written(exc: Exception, method: str, kind: type) -> None:
+    got = Translator(api_url="https://gl.example/api/v4", project="g/p").network(exc, method=method)
+    assert type(got) is kind
+    assert got.message == "https://gl.example/api/v4: no complete answer within 0.3 s"
+
+
+@pytest.mark.parametrize(
+    ("exc", "write", "kind"),
+    [
+        (transport.Expired("no complete answer within 2 s"), True, MaybeWritten),
+        (transport.Expired("no complete answer within 2 s"), False, Transient),
+        (transport.ExpiredUnsent("no complete answer within 2 s"), True, Transient),
+    ],
+)
+def test_github_keeps_never_sent_apart_from_maybe_written(exc: Exception, write: bool, kind: type) -> None:
+    got = _lost(exc, write, "https://ghe.example/api/v3")
+    assert type(got) is kind
+    assert got.message == "https://ghe.example/api/v3: no complete answer within 2 s"
