@@ -10,8 +10,9 @@ PyGithub's and python-gitlab's ``requests`` sessions send every request through 
    Same-origin redirects are followed only for reads (GET/HEAD), only with the statuses the client
    above follows itself (PyGithub: 301, which GitHub sends for renamed repositories; python-gitlab
    through requests: 301/302/303/307/308), at most :data:`MAX_HOPS` in a row and never back to a
-   URL already visited (PyGithub follows the Location's path alone, so that is what it visits). A redirect answering a write is refused: a 301/302 would turn it into a GET
-   and a 307/308 would send the body again; a write lands where it was aimed or nowhere.
+   URL already visited (PyGithub follows the Location's path alone, so that is what it visits).
+   A redirect answering a write is refused: a 301/302 would turn it into a GET and a 307/308 would
+   send the body again; a write lands where it was aimed or nowhere.
 2. **Every request has an overall deadline** (:data:`DEADLINE` seconds from sending it to the last
    byte of the answer), not only a per-read timeout: a watchdog shuts the socket of a server that
    drips its headers or body. The request then fails with :class:`Expired` (a ``requests`` read
@@ -79,17 +80,25 @@ class ExpiredUnsent(requests.exceptions.ConnectTimeout):
 
 
 def origin(url: str) -> tuple[str, str, int]:
-    """``(scheme, host, port)`` of ``url``, the default port filled in."""
-    parts = urlsplit(url)
+    """``(scheme, host, port)`` of ``url``, the default port filled in (-1 when the port is not a port)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[::1": not a URL, no origin of ours
+        return "", "", -1
     scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), parts.port or _DEFAULT_PORTS.get(scheme, 0)
+    try:
+        port = parts.port or _DEFAULT_PORTS.get(scheme, 0)
+    except ValueError:  # "host:99999", "host:x": no origin of ours
+        port = -1
+    return scheme, (parts.hostname or "").lower(), port
 
 
 def where(url: str) -> str:
     """``scheme://host[:port]`` of ``url``: no credentials, path or query (they may hold secrets)."""
     scheme, host, port = origin(url)
     shown = f"[{host}]" if ":" in host else host
-    return f"{scheme}://{shown}" + ("" if port == _DEFAULT_PORTS.get(scheme) else f":{port}")
+    tail = "" if port == _DEFAULT_PORTS.get(scheme) else ":?" if port < 0 else f":{port}"
+    return f"{scheme}://{shown}{tail}"
 
 
 def _path(url: str) -> str:
@@ -298,7 +307,11 @@ class Guard(HTTPAdapter):
         location = response.headers.get("location")
         if not location:
             raise self._refuse(f"{said} and no Location: it did not answer like {forge}'s API")
-        target = urljoin(url, location)
+        try:
+            target = urljoin(url, location)
+            _visit(target)
+        except ValueError:
+            raise self._refuse(f"{said} and a Location that is not a URL") from None
         if origin(target) != self.api:
             raise Refused(
                 f"{said}, a redirect to another host ({where(target)}): not followed, "
@@ -354,7 +367,12 @@ class Guard(HTTPAdapter):
             return
         if listing is None or not continuing:
             listing = _Listing(seen={here})
-        nxt = _page_key(urljoin(url, link))
+        try:
+            nxt = _page_key(urljoin(url, link))
+        except ValueError:
+            raise self._refuse(
+                f"{self.rules.forge}'s next-page link after {_path(url)} is not a URL"
+            ) from None
         if nxt in listing.seen:
             raise self._refuse(
                 f"{self.rules.forge}'s pagination loops: the next link after {_path(url)} "

@@ -34,6 +34,8 @@ def test_origin_is_scheme_host_and_port(url: str, expected: tuple[str, str, int]
         ("https://user:secret@evil.example:443/p?token=abc", "https://evil.example"),
         ("http://127.0.0.2:8080/steal?x=1", "http://127.0.0.2:8080"),
         ("https://[::1]:9/x", "https://[::1]:9"),
+        ("https://evil.example:99999/x", "https://evil.example:?"),
+        ("http://evil.example:port/x", "http://evil.example:?"),
     ],
 )
 def test_where_names_only_the_origin(url: str, shown: str) -> None:
@@ -57,6 +59,16 @@ def test_a_downgrade_to_http_on_the_same_host_is_another_origin() -> None:
         guard._judge(*answer(301, "http://gitlab.example.com/gitlab/api/v4/user"))
     assert "a redirect to another host (http://gitlab.example.com)" in caught.value.message
     assert caught.value.exit_code == 4
+
+
+def test_a_location_with_a_broken_port_is_refused_not_a_crash() -> None:
+    with pytest.raises(Refused, match=r"another host \(https://gitlab.example.com:\?\)"):
+        Guard(RULES)._judge(*answer(302, "https://gitlab.example.com:99999/gitlab/api/v4/user"))
+
+
+def test_a_location_that_is_not_a_url_is_refused_not_a_crash() -> None:
+    with pytest.raises(Refused, match="and a Location that is not a URL"):
+        Guard(RULES)._judge(*answer(302, "http://[::1/x"))
 
 
 def test_another_port_is_another_origin() -> None:
