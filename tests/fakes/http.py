@@ -18,6 +18,7 @@ hostile ``Link``). :class:`Bystander` is a second host (127.0.0.2) that logs wha
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import random
@@ -56,6 +57,11 @@ class Request:
     def arg(self, name: str, default: str | None = None) -> str | None:
         """The first value of query parameter ``name``."""
         return self.query.get(name, [default])[0]
+
+    def text(self) -> str:
+        """Everything the server received in this request, as text (to look for leaked tokens)."""
+        headers = "\n".join(f"{k}: {v}" for k, v in self.headers.items())
+        return f"{self.method} {self.path}?{self.query}\n{headers}\n{self.body.decode('latin-1')}"
 
 
 @dataclass
@@ -311,3 +317,12 @@ class Bystander(FakeServer):
         super().__init__(host)
         for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
             self.route(method, r"/.*", lambda req: Reply(200, {}))
+
+
+def token_forms(token: str) -> list[str]:
+    """The token and the parts of its base64 forms that do not depend on the bytes around it."""
+    forms = [token]
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + token.encode()).decode()
+        forms.append(encoded[4 if offset else 0 : -4])
+    return forms

@@ -7,7 +7,6 @@ reached the output or the second host (:class:`tests.fakes.http.Bystander` on 12
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from cml.cli import main
 from cml.forges import transport
 from tests.fakes.github import FakeGitHub
 from tests.fakes.gitlab import FakeGitLab
-from tests.fakes.http import Bystander, FakeServer, Request
+from tests.fakes.http import Bystander, FakeServer, token_forms
 from tests.integration.github import conftest as gh
 from tests.integration.gitlab import conftest as gl
 
@@ -113,21 +112,6 @@ def bystander() -> Iterator[Bystander]:
         yield server
 
 
-def token_forms(token: str) -> list[str]:
-    """The token and the parts of its base64 forms that do not depend on the bytes around it."""
-    forms = [token]
-    for offset in range(3):
-        encoded = base64.b64encode(b"\0" * offset + token.encode()).decode()
-        forms.append(encoded[4 if offset else 0 : -4])
-    return forms
-
-
-def request_text(req: Request) -> str:
-    """Everything a host received in one request."""
-    headers = "\n".join(f"{k}: {v}" for k, v in req.headers.items())
-    return f"{req.method} {req.path}?{req.query}\n{headers}\n{req.body.decode('latin-1')}"
-
-
 def run(world: World, capfd: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:
     """``cml comment update report.md``: the exit code and the ``cml:`` lines it printed."""
     code = main(["comment", "update", "report.md"], world.env)
@@ -141,7 +125,7 @@ def run(world: World, capfd: pytest.CaptureFixture[str]) -> tuple[int, list[str]
 
 def assert_untouched(bystander: Bystander, world: World) -> None:
     """The second host received nothing, so certainly no token."""
-    received = "\n".join(request_text(r) for r in bystander.requests)
+    received = "\n".join(r.text() for r in bystander.requests)
     assert all(form not in received for form in token_forms(world.token))
     assert bystander.requests == []
 

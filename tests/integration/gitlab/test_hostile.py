@@ -16,9 +16,8 @@ import pytest
 
 from cml.cli import main
 from tests.fakes.gitlab import FakeGitLab, Project
-from tests.fakes.http import Bystander
+from tests.fakes.http import Bystander, token_forms
 from tests.integration.gitlab.conftest import MR_IID, TOKEN
-from tests.integration.test_transport import request_text, token_forms
 
 NOTES = f"/api/v4/projects/42/merge_requests/{MR_IID}/notes"
 
@@ -46,7 +45,7 @@ def run(env: dict[str, str], repo: Path, capfd: pytest.CaptureFixture[str]) -> t
 
 def untouched(bystander: Bystander) -> bool:
     """True when the second host received nothing (so no token either)."""
-    received = "\n".join(request_text(r) for r in bystander.requests)
+    received = "\n".join(r.text() for r in bystander.requests)
     return bystander.requests == [] and all(form not in received for form in token_forms(TOKEN))
 
 

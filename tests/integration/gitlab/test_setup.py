@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from cml.cli import main
+from tests.fakes.http import token_forms
 from tests.integration.gitlab.conftest import TOKEN
-from tests.integration.test_transport import token_forms
 
 
 def run(argv: list[str], env: dict[str, str], capfd: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:

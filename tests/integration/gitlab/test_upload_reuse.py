@@ -10,8 +10,8 @@ import pytest
 
 from cml.cli import main
 from tests.fakes.gitlab import FakeGitLab, Project
+from tests.fakes.http import token_forms
 from tests.integration.gitlab.conftest import MR_IID, TOKEN
-from tests.integration.test_transport import token_forms
 
 MR = ("merge_requests", MR_IID)
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
