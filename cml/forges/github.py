@@ -172,8 +172,13 @@ def _next_link(headers: Mapping[str, Any]) -> str | None:
 
 
 def create(ctx: CIContext, token: str, options: Mapping[str, str]) -> GitHubForge:
-    """A GitHubForge on ``ctx.api_url`` with PyGithub's own throttling and retries off (ours apply)."""
+    """A GitHubForge on ``ctx.api_url`` with PyGithub's own throttling and retries off (ours apply).
+
+    Every connection PyGithub opens sends through :mod:`cml.forges.transport`.
+    """
     from github import Auth, Github
+
+    from cml.forges import transport
 
     client = Github(
         base_url=ctx.api_url,
@@ -185,5 +190,13 @@ def create(ctx: CIContext, token: str, options: Mapping[str, str]) -> GitHubForg
         per_page=_PER_PAGE,
         lazy=True,
     )
+    rules = transport.Rules(
+        forge="GitHub",
+        api_url=ctx.api_url,
+        setting="GITHUB_API_URL",
+        follows=frozenset({301}),  # PyGithub follows 301 alone, to the Location's path
+        drops_query=True,
+    )
+    transport.guard_pygithub(client.requester, rules)
     client.get_repo(ctx.repo)  # lazy: no request, but checks the name's shape
     return GitHubForge(ctx, Api(ctx, client.requester), options.get("assets_branch") or "cml-assets")

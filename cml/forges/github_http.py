@@ -79,7 +79,7 @@ class Api:
             raise self.translate(
                 exc.status, exc.data, exc.headers or {}, what=what, need=need, write=write
             ) from None
-        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+        except requests.RequestException as exc:  # the transport's deadline is a Timeout among them
             raise _lost(exc, write, self.ctx.api_url) from None
         return Answer(headers=headers, data=data)
 
@@ -150,10 +150,17 @@ def _rate_limit(status: int, message: str, headers: Mapping[str, Any]) -> tuple[
 
 
 def _lost(exc: Exception, write: bool, api_url: str) -> retry.Transient:
-    """A connection fault: a write that may have been sent becomes MaybeWritten."""
+    """A connection fault: a write that may have been sent becomes MaybeWritten.
+
+    The transport's deadline is ``ExpiredUnsent`` (a connect timeout: never sent) or ``Expired``.
+    """
     import requests
+
+    from cml.forges.transport import Expired, ExpiredUnsent
 
     name = type(exc).__name__
     never_sent = isinstance(exc, requests.ConnectTimeout) or "NewConnectionError" in str(exc)
     kind = retry.MaybeWritten if write and not never_sent else retry.Transient
+    if isinstance(exc, (Expired, ExpiredUnsent)):
+        return kind(f"{api_url}: {exc}")
     return kind(f"connection to {api_url} failed ({name})")

@@ -9,15 +9,15 @@ python-gitlab's own retries are off; every call goes through :func:`cml.forges.r
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from cml.ci import CIContext
-from cml.errors import ForgeError
+from cml.errors import ConfigError, ForgeError
 from cml.forges import Comment, Status, Target, retry
 from cml.forges.gitlab_errors import Translator
+from cml.log import logger
 
 if TYPE_CHECKING:
     import gitlab
@@ -152,23 +152,61 @@ class GitLabForge:
         return self._comment(target, raw, discussion or None)
 
     def upload_assets(self, paths: Sequence[Path]) -> dict[Path, str]:
-        """Upload each file (``POST /projects/:id/uploads``); identical files are sent once.
+        """Upload each file (``POST /projects/:id/uploads``) unless GitLab already holds its content.
 
-        Returns GitLab's relative ``/uploads/<secret>/<name>`` links, which render inside notes.
+        Identical files are sent once; a file an earlier note of ours links is reused (see
+        :mod:`cml.forges.gitlab_uploads`). Returns relative ``/uploads/<secret>/<name>`` links,
+        which render inside notes.
         """
+        from cml.forges import gitlab_uploads as up
+
         links: dict[Path, str] = {}
         seen: dict[str, str] = {}
+        earlier: dict[str, str] | None = None
         for path in paths:
             data = path.read_bytes()
-            digest = hashlib.sha256(data).hexdigest()
+            digest = up.digest(data)
             if digest not in seen:
-                what = f"POST uploads {path.name}"
-                # A repeated upload only leaves an unused file behind: safe to retry.
-                send = functools.partial(self.project.upload, path.name, filedata=data, **_OURS)
-                got = self._run(send, what=what, method="POST")
-                seen[digest] = str(got["url"])
+                earlier = self._earlier_uploads() if earlier is None else earlier
+                found = earlier.get(up.key(digest))
+                if found and self._holds(found, digest):
+                    seen[digest] = found
+                else:
+                    seen[digest] = self._upload(up.upload_name(path, digest), data)
             links[path] = seen[digest]
         return links
+
+    def _upload(self, name: str, data: bytes) -> str:
+        """``POST /projects/:id/uploads``; a repeated upload only leaves an unused file: safe to retry."""
+        send = functools.partial(self.project.upload, name, filedata=data, **_OURS)
+        return str(self._run(send, what=f"POST uploads {name}", method="POST")["url"])
+
+    def _earlier_uploads(self) -> dict[str, str]:
+        """Content-named upload links in our own notes on this pipeline's MR (none outside one)."""
+        from cml.forges import gitlab_uploads as up
+
+        if self.ctx.pr is None:
+            return {}
+        try:
+            me = self.whoami()
+            mine = [c.body for c in self.comments(Target(kind="pr", ref=str(self.ctx.pr))) if c.author == me]
+        except ForgeError as exc:
+            logger.info("not reusing earlier uploads: %s", exc.message)
+            return {}
+        return up.earlier_links(mine)
+
+    def _holds(self, link: str, digest: str) -> bool:
+        """True when ``GET /projects/:id/uploads/:secret/:filename`` (GitLab 17.4+) returns content with ``digest``."""
+        from cml.forges import gitlab_uploads as up
+
+        path = f"/projects/{self.project.encoded_id}{link}"
+        try:
+            got = self._run(lambda: self.gl.http_get(path, raw=True, **_OURS), what=f"GET {link}")
+        except ForgeError as exc:
+            logger.info("uploading %s again: %s", link.rsplit("/", 1)[-1], exc.message)
+            return False
+        content = getattr(got, "content", None)
+        return isinstance(content, bytes) and up.digest(content) == digest
 
     def set_status(self, sha: str, status: Status) -> str:
         """Set commit status ``status.name`` on ``sha`` (``POST /projects/:id/statuses/:sha``).
@@ -195,16 +233,43 @@ def root_url(ctx: CIContext) -> str:
     return ctx.server_url.rstrip("/")
 
 
+def _checked_root(ctx: CIContext, options: Mapping[str, str]) -> str:
+    """The instance root, or ConfigError naming the variable that should have given it."""
+    from urllib.parse import urlsplit
+
+    url = options.get("url") or (root_url(ctx) if ctx.provider == "gitlab_ci" else "")
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.hostname:
+        return url
+    if not url:
+        raise ConfigError(
+            "--forge gitlab: GitLab's API URL is unknown: CI_SERVER_URL is not set",
+            hint="outside GitLab CI, set GITLAB_CI=true, CI_SERVER_URL=https://gitlab.example.com and "
+            "CI_PROJECT_PATH=group/project",
+        )
+    raise ConfigError(
+        f"GitLab's API URL {url!r} (from CI_API_V4_URL / CI_SERVER_URL) is not an http(s) URL",
+        hint="set CI_SERVER_URL like https://gitlab.example.com (a subpath may follow)",
+    )
+
+
 def create(ctx: CIContext, token: str, options: Mapping[str, str]) -> GitLabForge:
-    """A forge for ``ctx``'s project; python-gitlab's own retries are turned off."""
+    """A forge for ``ctx``'s project; python-gitlab's own retries are off, its session guarded.
+
+    Raises ConfigError at once when the API URL cannot be formed (``--forge gitlab`` outside GitLab CI).
+    """
     import gitlab
 
+    from cml.forges import transport
+
     gl = gitlab.Gitlab(
-        url=options.get("url") or root_url(ctx),
+        url=_checked_root(ctx, options),
         private_token=token,
         retry_transient_errors=False,
         timeout=float(options.get("timeout", 15)),
         per_page=100,
         keep_base_url=True,  # follow pagination links on our URL even if GitLab's external_url differs
     )
+    rules = transport.Rules(forge="GitLab", api_url=gl.api_url, setting="CI_SERVER_URL / CI_API_V4_URL")
+    transport.guard(gl.session, rules)
     return GitLabForge(ctx, gl)

@@ -101,13 +101,22 @@ class Translator:
         return ForgeError(f"{what}: {answered} ({self.api_url})", status=code, body=body)
 
     def network(self, exc: Exception, *, method: str) -> Transient:
-        """The cml error for a network fault: MaybeWritten when a POST may have reached the server."""
+        """The cml error for a network fault: MaybeWritten when a POST may have reached the server.
+
+        The transport's deadline (:mod:`cml.forges.transport`) arrives as a ``requests`` timeout:
+        ``ExpiredUnsent`` (a connect timeout) never went out, ``Expired`` may have been written.
+        """
         import requests
         from urllib3.exceptions import NewConnectionError
 
+        from cml.forges.transport import Expired, ExpiredUnsent
+
         reason = getattr(exc.args[0], "reason", None) if exc.args else None
         unsent = isinstance(exc, requests.ConnectTimeout) or isinstance(reason, NewConnectionError)
-        message = f"no answer from {self.api_url} ({type(exc).__name__})"
+        if isinstance(exc, (Expired, ExpiredUnsent)):
+            message = f"{self.api_url}: {exc}"
+        else:
+            message = f"no answer from {self.api_url} ({type(exc).__name__})"
         if method == "POST" and not unsent:
             return MaybeWritten(message)
         return Transient(message)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import itertools
+import mimetypes
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +52,8 @@ class FakeGitLab(FakeServer):
         self._ids = itertools.count(1000)
         #: The instance's configured ``external_url``, used in ``Link`` headers (None: the URL it is reached at).
         self.external_url: str | None = None
+        #: The GitLab version whose uploads API the fake serves (download by secret came in 17.4).
+        self.uploads_api: tuple[int, int] = (17, 4)
         for method, pattern, fn in (
             ("GET", r"/api/v4/user", self._user),
             ("GET", _P, self._project),
@@ -69,6 +72,7 @@ class FakeGitLab(FakeServer):
                 self._update_discussion_note,
             ),
             ("POST", _P + r"/uploads", self._upload),
+            ("GET", _P + r"/uploads/(?P<secret>[0-9a-f]{32})/(?P<filename>[^/]+)", self._download),
             ("POST", _P + r"/statuses/(?P<sha>\w+)", self._set_status),
             ("GET", _P + r"/repository/commits/(?P<sha>\w+)/statuses", self._list_statuses),
         ):
@@ -319,6 +323,22 @@ class FakeGitLab(FakeServer):
         }
         project.uploads.append({**upload, "content": parts[0].get_payload(decode=True)})
         return Reply(201, upload)
+
+    def _download(
+        self, req: Request, user: dict[str, Any], project: Project, secret: str, filename: str
+    ) -> Reply:
+        """``GET /projects/:id/uploads/:secret/:filename`` (GitLab 17.4+, Guest role): the file's bytes.
+
+        docs.gitlab.com/api/project_markdown_uploads, "Download an uploaded file by secret and filename".
+        """
+        if self.uploads_api < (17, 4):
+            return self.error(404, "404 Not Found")  # the route does not exist yet
+        url = f"/uploads/{secret}/{filename}"
+        for upload in project.uploads:
+            if upload["url"] == url:
+                kind = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+                return Reply(200, upload["content"], {"Content-Type": kind})
+        return self.error(404, "404 Not found")
 
     def _set_status(self, req: Request, user: dict[str, Any], project: Project, sha: str) -> Reply:
         if sha not in project.commits:

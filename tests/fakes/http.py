@@ -8,10 +8,17 @@ and register routes; tests assert on :attr:`FakeServer.requests` and schedule fa
     fake.faults.add("reset_after", method="POST", times=2)     # stored, then the connection drops
     fake.faults.add("status", status=429, headers={"Retry-After": "3"})
     fake.faults.random(0.3, kinds=("status", "reset_after"), seed=7)
+
+Hostile answers: ``redirect`` (``status`` 301/302/307/308 to ``location``, before the route runs),
+``html`` (a proxy's or captive portal's HTML page with ``status``, before the route runs), ``drip``
+(the route runs, then its answer goes out one byte every ``delay`` seconds, its ``phase`` being the
+``"headers"`` or the ``"body"``) and ``headers`` (the route runs, ``headers`` replace its own, e.g. a
+hostile ``Link``). :class:`Bystander` is a second host (127.0.0.2) that logs whatever reaches it.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import random
@@ -25,7 +32,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
-FaultKind = Literal["status", "reset_before", "reset_after", "slow"]
+FaultKind = Literal["status", "reset_before", "reset_after", "slow", "redirect", "html", "drip", "headers"]
+_HTML = b"<!DOCTYPE html><html><head><title>Sign in</title></head><body>Proxy login</body></html>"
 
 
 @dataclass
@@ -50,6 +58,11 @@ class Request:
         """The first value of query parameter ``name``."""
         return self.query.get(name, [default])[0]
 
+    def text(self) -> str:
+        """Everything the server received in this request, as text (to look for leaked tokens)."""
+        headers = "\n".join(f"{k}: {v}" for k, v in self.headers.items())
+        return f"{self.method} {self.path}?{self.query}\n{headers}\n{self.body.decode('latin-1')}"
+
 
 @dataclass
 class Reply:
@@ -72,6 +85,8 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None
     delay: float = 0.0
+    location: str = ""  # redirect target: a full URL or a path on the same server
+    phase: Literal["headers", "body"] = "body"  # what a drip sends slowly
 
     def matches(self, req: Request) -> bool:
         """True when this fault applies to ``req``."""
@@ -134,7 +149,8 @@ class FakeServer:
 
     prefix = ""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.routes: list[Route] = []
         self.requests: list[Request] = []
         self.faults = Faults()
@@ -173,9 +189,9 @@ class FakeServer:
         return Reply(status, {"message": message, **extra})
 
     def start(self) -> FakeServer:
-        """Listen on an ephemeral port of 127.0.0.1 in a daemon thread."""
+        """Listen on an ephemeral port of ``host`` (127.0.0.1) in a daemon thread."""
         handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = ThreadingHTTPServer((self.host, 0), handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
         return self
@@ -230,13 +246,23 @@ class _Handler(BaseHTTPRequestHandler):
         if fault and fault.kind == "status":
             self._send(Reply(fault.status, fault.body or {"message": "fault"}, fault.headers))
             return
+        if fault and fault.kind == "redirect":
+            self._send(Reply(fault.status, b"", {"Location": fault.location, **fault.headers}))
+            return
+        if fault and fault.kind == "html":
+            self._send(Reply(fault.status, fault.body or _HTML, {"Content-Type": "text/html; charset=utf-8"}))
+            return
         if fault and fault.kind == "slow":
             time.sleep(fault.delay)
         with self.fake.lock:
             self.fake.requests.append(req)
         reply = self.fake.dispatch(req)
+        if fault and fault.kind == "headers":
+            reply.headers.update(fault.headers)
         if fault and fault.kind == "reset_after":
             self._drop()
+        elif fault and fault.kind == "drip":
+            self._drip(reply, fault)
         else:
             self._send(reply)
 
@@ -245,17 +271,58 @@ class _Handler(BaseHTTPRequestHandler):
         with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
 
-    def _send(self, reply: Reply) -> None:
+    @staticmethod
+    def _encode(reply: Reply) -> tuple[bytes, dict[str, str]]:
         raw = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
         if reply.status == 204:
             raw = b""
-        self.send_response(reply.status)
         headers = {"Content-Type": "application/json; charset=utf-8", **reply.headers}
+        return raw, {**headers, "Content-Length": str(len(raw))}
+
+    def _send(self, reply: Reply) -> None:
+        raw, headers = self._encode(reply)
+        self.send_response(reply.status)
         for name, value in headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(raw)))
         self.end_headers()
         with contextlib.suppress(OSError):
             self.wfile.write(raw)
 
+    def _drip(self, reply: Reply, fault: Fault) -> None:
+        """Send ``reply`` one byte every ``fault.delay`` seconds (its headers, or only its body)."""
+        raw, headers = self._encode(reply)
+        lines = [f"HTTP/1.1 {reply.status} {self.responses[reply.status][0]}"]
+        head = "\r\n".join([*lines, *(f"{k}: {v}" for k, v in headers.items()), "", ""]).encode()
+        slow = head + raw if fault.phase == "headers" else raw
+        self.close_connection = True
+        try:
+            if fault.phase == "body":
+                self.wfile.write(head)
+            for i in range(len(slow)):
+                self.wfile.write(slow[i : i + 1])
+                time.sleep(fault.delay)
+        except OSError:
+            pass  # the client gave up: what it should do
+
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle
+
+
+class Bystander(FakeServer):
+    """Another host (127.0.0.2 by default) that logs every request and answers 200 ``{}``.
+
+    Redirects and pagination links point here; a test asserts that its log holds no token.
+    """
+
+    def __init__(self, host: str = "127.0.0.2") -> None:
+        super().__init__(host)
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+            self.route(method, r"/.*", lambda req: Reply(200, {}))
+
+
+def token_forms(token: str) -> list[str]:
+    """The token and the parts of its base64 forms that do not depend on the bytes around it."""
+    forms = [token]
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + token.encode()).decode()
+        forms.append(encoded[4 if offset else 0 : -4])
+    return forms

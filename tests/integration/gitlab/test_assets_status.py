@@ -35,7 +35,7 @@ def test_images_are_uploaded_and_relinked_relative(
     by_alt = dict(links)
     assert by_alt["loss"] == by_alt["again"] == by_alt["copy"] == project.uploads[1]["url"]
     assert by_alt["acc"] == project.uploads[0]["url"]
-    assert re.fullmatch(r"/uploads/[0-9a-f]{32}/acc\.png", by_alt["acc"])
+    assert re.fullmatch(r"/uploads/[0-9a-f]{32}/acc-[0-9a-f]{32}\.png", by_alt["acc"])  # named by content
     assert by_alt["web"] == "https://example.com/x.png"
     assert "127.0.0.1" not in note["body"]
 
