@@ -257,12 +257,12 @@ def test_a_dripping_server_is_abandoned_after_the_retry_budget(
     capfd: pytest.CaptureFixture[str],
     sleeps: list[float],
 ) -> None:
-    monkeypatch.setattr(transport, "DEADLINE", 0.3)
-    world.fake.faults.add("drip", method="GET", path=world.first_get, phase=phase, delay=0.05, times=6)
+    monkeypatch.setattr(transport, "DEADLINE", 1.5)  # generous: every request of the test has it
+    world.fake.faults.add("drip", method="GET", path=world.first_get, phase=phase, delay=0.2, times=6)
     code, [line] = run(world, capfd)
     assert code == 4
     assert "gave up after 6 attempts" in line
-    assert f"{world.api_url}: no complete answer within 0.3 s" in line
+    assert f"{world.api_url}: no complete answer within 1.5 s" in line
     assert len(sleeps) == 5
     assert len(world.fake.calls("GET", world.first_get)) == 6
     assert world.bodies() == []
@@ -271,8 +271,8 @@ def test_a_dripping_server_is_abandoned_after_the_retry_budget(
 def test_a_drip_on_a_read_is_retried(
     world: World, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], sleeps: list[float]
 ) -> None:
-    monkeypatch.setattr(transport, "DEADLINE", 0.3)
-    world.fake.faults.add("drip", method="GET", path=world.listing, phase="headers", delay=0.05)
+    monkeypatch.setattr(transport, "DEADLINE", 1.5)  # generous: every request of the test has it
+    world.fake.faults.add("drip", method="GET", path=world.listing, phase="headers", delay=0.2)
     code, lines = run(world, capfd)
     assert (code, lines) == (0, [])
     assert len(sleeps) == 1
@@ -282,8 +282,8 @@ def test_a_drip_on_a_read_is_retried(
 def test_a_drip_on_a_write_is_maybe_written_and_found_again(
     world: World, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], sleeps: list[float]
 ) -> None:
-    monkeypatch.setattr(transport, "DEADLINE", 0.3)
-    world.fake.faults.add("drip", method="POST", path=world.post, phase="body", delay=0.05)
+    monkeypatch.setattr(transport, "DEADLINE", 1.5)  # generous: every request of the test has it
+    world.fake.faults.add("drip", method="POST", path=world.post, phase="body", delay=0.2)
     code, lines = run(world, capfd)
     assert (code, lines) == (0, [])
     assert len(world.bodies()) == 1  # stored once, found again by its run marker: not posted twice

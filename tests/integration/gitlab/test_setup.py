@@ -27,8 +27,9 @@ def test_outside_gitlab_ci_the_missing_server_url_is_named(
     code, lines = run(["comment", "update", "report.md", "--forge", "gitlab"], {"REPO_TOKEN": TOKEN}, capfd)
     assert code == 3
     assert lines == [
-        "cml: error: --forge gitlab: GitLab's API URL is unknown: CI_SERVER_URL is not set (outside GitLab "
-        "CI, set GITLAB_CI=true, CI_SERVER_URL=https://gitlab.example.com and CI_PROJECT_PATH=group/project)"
+        "cml: error: --forge gitlab: cannot tell which repository to use: CI_PROJECT_PATH is not set and there "
+        "is no origin remote on gitlab.com (set CI_PROJECT_PATH (and CI_SERVER_URL, CI_API_V4_URL off "
+        "gitlab.com), or add an origin remote on gitlab.com)"
     ]
     assert sleeps == []  # no retries: nothing was sent
 
