@@ -2,7 +2,8 @@
 
 Requests go through :class:`cml.forges.github_http.Api` (one retry policy, errors translated).
 Targets ``pr/N`` and ``issue/N`` use issue comments; ``commit/SHA`` uses commit comments. A cold
-sticky update costs ``GET /user``, the comment pages and one ``PATCH`` or ``POST``.
+sticky update costs ``GET /user``, the comment pages and one ``PATCH`` (or a ``POST`` and a second
+read of the pages).
 """
 
 from __future__ import annotations
@@ -96,6 +97,13 @@ class GitHubForge:
             body={"body": body},
         )
         return _comment(answer.data)
+
+    def delete_comment(self, target: Target, comment: Comment) -> None:
+        """``DELETE /repos/{o}/{r}/issues/comments/{id}`` (or ``/comments/{id}`` on a commit); 204."""
+        kind = "comments" if target.kind == "commit" else "issues/comments"
+        path = f"{self.api.repo_path}/{kind}/{comment.id}"
+        what = f"delete comment {comment.id} on {target}"
+        self.api.call("DELETE", path, what=what, need=self._need(target), idempotent=True)
 
     def upload_assets(self, paths: Sequence[Path]) -> dict[Path, str]:
         """Commit the files by content hash to the assets branch; links are commit-pinned blob URLs."""

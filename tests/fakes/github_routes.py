@@ -96,6 +96,21 @@ def register(fake: FakeGitHub) -> None:
 
         return handler
 
+    def delete_in(attr: str) -> Callable[..., Reply]:
+        """``DELETE .../comments/{id}``: 204, 404 once gone; anyone with write access may delete.
+
+        docs.github.com/rest/issues/comments#delete-an-issue-comment, .../commits/comments#delete-a-commit-comment
+        """
+
+        def handler(req: Request, repo: Repo, login: str, kind: str, cid: str) -> Reply:
+            found = next((c for c in getattr(repo, attr) if str(c["id"]) == cid), None)
+            if found is None:
+                return fake.error(404, "Not Found")
+            getattr(repo, attr).remove(found)
+            return Reply(204)
+
+        return handler
+
     def list_commit_comments(req: Request, repo: Repo, login: str, kind: str, sha: str) -> Reply:
         return fake.page(req, [c for c in repo.commit_comments if c["_sha"] == sha])
 
@@ -115,9 +130,11 @@ def register(fake: FakeGitHub) -> None:
     fake.route("GET", f"{_R}/issues/(?P<number>[0-9]+)/comments", guarded(False, list_issue_comments))
     fake.route("POST", f"{_R}/issues/(?P<number>[0-9]+)/comments", guarded(True, create_issue_comment))
     fake.route("PATCH", f"{_R}/issues/comments/(?P<cid>[0-9]+)", guarded(True, edit_in("issue_comments")))
+    fake.route("DELETE", f"{_R}/issues/comments/(?P<cid>[0-9]+)", guarded(True, delete_in("issue_comments")))
     fake.route("GET", f"{_R}/commits/{_SHA}/comments", guarded(False, list_commit_comments))
     fake.route("POST", f"{_R}/commits/{_SHA}/comments", guarded(True, create_commit_comment))
     fake.route("PATCH", f"{_R}/comments/(?P<cid>[0-9]+)", guarded(True, edit_in("commit_comments")))
+    fake.route("DELETE", f"{_R}/comments/(?P<cid>[0-9]+)", guarded(True, delete_in("commit_comments")))
     fake.route("GET", f"{_R}/commits/{_SHA}/pulls", guarded(False, pulls_for_commit))
     _git_routes(fake, guarded)
     _check_routes(fake, guarded)
