@@ -48,6 +48,8 @@ class Repo:
     refs: dict[str, str] = field(default_factory=dict)  # "heads/main" -> sha
     check_runs: list[dict[str, Any]] = field(default_factory=list)
     statuses: list[dict[str, Any]] = field(default_factory=list)
+    #: Branches a rule covers: branch -> "ruleset" or "classic" (branch protection); see ``protect``.
+    protected: dict[str, str] = field(default_factory=dict)
 
 
 class FakeGitHub(FakeServer):
@@ -86,6 +88,10 @@ class FakeGitHub(FakeServer):
         repo.prs[number] = pr
         repo.issues.add(number)
         return pr
+
+    def protect(self, full_name: str, branch: str, rule: Literal["ruleset", "classic"] = "ruleset") -> None:
+        """Make ``branch`` refuse every ref update (and creation), as a ruleset or branch protection does."""
+        self.repos[full_name].protected[branch] = rule
 
     def add_issue_comment(self, full_name: str, number: int, body: str, login: str) -> dict[str, Any]:
         """Seed a comment as ``login`` (no request logged)."""

@@ -160,11 +160,31 @@ def _git_routes(
             return fake.error(404, "Not Found")
         return Reply(200, ref_obj(repo, ref))
 
+    def refused(repo: Repo, ref: str, creating: bool) -> Reply | None:
+        """A protected branch's refusal: 422 with GitHub's words for a ruleset or a classic rule.
+
+        docs.github.com/rest/git/refs#update-a-reference documents 422 (and 409 for an empty
+        repository); a ruleset answers "Repository rule violations found" with one line per rule.
+        """
+        rule = repo.protected.get(ref.removeprefix("heads/")) if ref.startswith("heads/") else None
+        if rule is None:
+            return None
+        if rule == "classic":
+            return fake.error(422, f"Protected branch update failed for refs/{ref}.")
+        why = (
+            "Cannot create ref due to creations being restricted."
+            if creating
+            else "Cannot update this protected ref."
+        )
+        return fake.error(422, f"Repository rule violations found\n\n{why}\n\n")
+
     def create_ref(req: Request, repo: Repo, login: str, kind: str) -> Reply:
         data = req.json or {}
         ref, sha = str(data.get("ref", "")), str(data.get("sha", ""))
         if not ref.startswith("refs/") or ref.count("/") < 2:
             return fake.error(422, "Reference name is invalid")
+        if (no := refused(repo, ref[5:], creating=True)) is not None:
+            return no
         if sha not in repo.commits:
             return fake.error(422, "Object does not exist")
         if ref[5:] in repo.refs:
@@ -188,6 +208,8 @@ def _git_routes(
             return fake.error(422, "Reference does not exist")
         if sha not in repo.commits:
             return fake.error(422, "Object does not exist")
+        if (no := refused(repo, ref, creating=False)) is not None:
+            return no
         if not data.get("force") and repo.refs[ref] not in ancestors(repo, sha):
             return fake.error(422, "Update is not a fast forward")
         repo.refs[ref] = sha
@@ -241,8 +263,8 @@ def _git_routes(
     def create_tree(req: Request, repo: Repo, login: str, kind: str) -> Reply:
         data = req.json or {}
         base = data.get("base_tree")
-        if base and base in repo.commits:  # GitHub resolves a commit to its tree
-            base = repo.commits[base]["tree"]
+        # "base_tree: The SHA1 of an existing Git tree object" (docs.github.com/rest/git/trees#create-a-tree):
+        # a commit sha is refused, as a forge holding to the contract does (GHES, proxies).
         if base and base not in repo.trees:
             return fake.error(422, "base_tree is not a valid tree oid")
         entries = dict(repo.trees[base]) if base else {}
