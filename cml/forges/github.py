@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cml.ci import CIContext
-from cml.errors import AuthError
+from cml.errors import AuthError, ForgeError
 from cml.forges import Comment, Status, Target
 from cml.forges.github_http import Api
 
@@ -66,16 +66,13 @@ class GitHubForge:
         return f"{scope}: {access}"
 
     def comments(self, target: Target) -> Iterator[Comment]:
-        """Every comment on ``target``, oldest first, following ``Link: rel="next"`` pages."""
-        url: str | None = self._comments_path(target)
-        params: dict[str, Any] | None = {"per_page": _PER_PAGE}
-        while url:
-            answer = self.api.call(
-                "GET", url, what=f"list comments on {target}", need=self._need(target, "read"), params=params
-            )
-            for raw in answer.data or []:
-                yield _comment(raw)
-            url, params = _next_link(answer.headers), None
+        """Every comment on ``target``, oldest first, across all pages (see :mod:`.github_pages`)."""
+        from cml.forges import github_pages
+
+        path = self._comments_path(target)
+        what, need = f"list comments on {target}", self._need(target, "read")
+        for raw in github_pages.items(self.api, path, what=what, need=need, params={"per_page": _PER_PAGE}):
+            yield _comment(raw)
 
     def create_comment(self, target: Target, body: str) -> Comment:
         """``POST`` an issue or commit comment. Raises MaybeWritten when its answer was lost."""
@@ -169,14 +166,18 @@ def _comment(raw: Mapping[str, Any]) -> Comment:
     )
 
 
-def _next_link(headers: Mapping[str, Any]) -> str | None:
-    """The ``rel="next"`` URL of a ``Link`` header, if any."""
-    link = next((str(v) for k, v in headers.items() if str(k).lower() == "link"), "")
-    for part in link.split(","):
-        url, _, rel = part.partition(";")
-        if 'rel="next"' in rel:
-            return url.strip().strip("<>")
-    return None
+def _login(data: Any, *, what: str) -> str:
+    """The ``login`` of a user object; ForgeError when there is none."""
+    login = data.get("login") if isinstance(data, dict) else None
+    if not isinstance(login, str) or not login:
+        raise ForgeError(f"{what} did not answer like GitHub's API (no login)")
+    return login
+
+
+def graphql_url(api_url: str) -> str:
+    """GraphQL's endpoint: ``https://api.github.com/graphql``; GitHub Enterprise ``https://HOST/api/graphql``."""
+    root = api_url.rstrip("/")
+    return root.removesuffix("/v3") + "/graphql"
 
 
 def create(ctx: CIContext, token: str, options: Mapping[str, str]) -> GitHubForge:

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -63,6 +64,9 @@ class FakeGitHub(FakeServer):
         self.repos: dict[str, Repo] = {}
         self._ids = 1000
         self.exchanges: list[tuple[Request, Reply]] = []  # every routed request and its reply
+        #: Rewrites the ``Link`` relations a page sends, ``(request, [(rel, url)]) -> [(rel, url)]``:
+        #: a fault that points ``next`` at another host or back at a page already sent.
+        self.rewrite_links: Callable[[Request, list[tuple[str, str]]], list[tuple[str, str]]] | None = None
         self._routes()
 
     # ---- state helpers -------------------------------------------------------------------------
@@ -201,11 +205,14 @@ class FakeGitHub(FakeServer):
         last = max(math.ceil(len(items) / per), 1)
         chunk = items[(page - 1) * per : page * per]
         base = f"{self.url}{req.path}?per_page={per}&page="
-        rels = []
+        links: list[tuple[str, str]] = []
         if page < last:
-            rels += [f'<{base}{page + 1}>; rel="next"', f'<{base}{last}>; rel="last"']
+            links += [("next", f"{base}{page + 1}"), ("last", f"{base}{last}")]
         if page > 1:
-            rels += [f'<{base}{page - 1}>; rel="prev"', f'<{base}1>; rel="first"']
+            links += [("prev", f"{base}{page - 1}"), ("first", f"{base}1")]
+        if self.rewrite_links is not None:
+            links = self.rewrite_links(req, links)
+        rels = [f'<{url}>; rel="{rel}"' for rel, url in links]
         headers = {"Link": ", ".join(rels)} if rels else {}
         return Reply(200, [self.public(i) for i in chunk], headers)
 
