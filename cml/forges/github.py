@@ -17,8 +17,8 @@ from cml.errors import AuthError, ForgeError
 from cml.forges import Comment, Status, Target
 from cml.forges.github_http import Api
 
-_BOT = "github-actions[bot]"
 _PER_PAGE = 100
+_VIEWER = "query { viewer { login } }"
 _SUMMARY_MAX = 65_535
 _DESCRIPTION_MAX = 140
 
@@ -36,15 +36,36 @@ class GitHubForge:
         self._me: str | None = None
 
     def whoami(self) -> str:
-        """The token's login (``GET /user``); an Actions installation token is ``github-actions[bot]``."""
+        """The token's login (``GET /user``; when that is 403, GraphQL's ``viewer``).
+
+        GitHub App installation tokens, the job's ``GITHUB_TOKEN`` included, may not read ``/user``
+        ("Resource not accessible by integration"); GraphQL answers them with ``<app-slug>[bot]``,
+        the login their comments carry.
+        """
         if self._me is None:
             try:
-                self._me = str(self.api.call("GET", "/user", what="GET /user", need="").data["login"])
+                data = self.api.call("GET", "/user", what="GET /user", need="").data
             except AuthError as exc:
                 if exc.status != 403:
                     raise
-                self._me = _BOT  # installation tokens may not read /user: "Resource not accessible"
+                self._me = self._viewer()
+            else:
+                self._me = _login(data, what=f"GET {self.ctx.api_url}/user")
         return self._me
+
+    def _viewer(self) -> str:
+        """``query { viewer { login } }`` (``POST /graphql``; GitHub Enterprise: ``/api/graphql``)."""
+        url = graphql_url(self.ctx.api_url)
+        answer = self.api.call(
+            "POST", url, what=f"POST {url} (viewer)", need="", body={"query": _VIEWER}, idempotent=True
+        )
+        data = answer.data if isinstance(answer.data, dict) else {}
+        viewer = (data.get("data") or {}).get("viewer")
+        if not isinstance(viewer, dict):
+            errors = data.get("errors") or [{}]
+            said = errors[0].get("message", "no viewer") if isinstance(errors[0], dict) else "no viewer"
+            raise ForgeError(f"POST {url}: GitHub did not say whom the token belongs to ({said})")
+        return _login(viewer, what=f"POST {url}")
 
     def pr_for_commit(self, sha: str) -> int | None:
         """The newest open PR whose head is ``sha`` (``GET /repos/{o}/{r}/commits/{sha}/pulls``)."""

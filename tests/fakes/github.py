@@ -75,8 +75,11 @@ class FakeGitHub(FakeServer):
         return self._ids
 
     def add_token(self, token: str, login: str, kind: TokenKind = "user") -> None:
-        """Accept ``token`` as ``login`` (installation tokens act as ``github-actions[bot]``)."""
-        if kind != "user":
+        """Accept ``token`` as ``login``; an installation token without one is ``github-actions[bot]``.
+
+        Give an app's installation token its bot login, e.g. ``acme-reports[bot]``.
+        """
+        if kind != "user" and not login:
             login = "github-actions[bot]"
         self.users.setdefault(login, self.next_id())
         self.tokens[token] = (login, kind)

@@ -126,7 +126,22 @@ def register(fake: FakeGitHub) -> None:
         prs = [pr for pr in repo.prs.values() if pr.head_sha == sha]
         return fake.page(req, [pull_simple(fake, repo, pr) for pr in prs])
 
+    def graphql(req: Request) -> Reply:
+        """``POST /graphql`` (GHES: ``/api/graphql``), enough for ``query { viewer { login } }``.
+
+        ``viewer`` is "the currently authenticated user" (docs.github.com/graphql/reference/queries);
+        for an app installation token it is the app's bot, ``<app-slug>[bot]``, as on its comments.
+        """
+        who = fake.auth(req)
+        if isinstance(who, Reply):
+            return who
+        query = str((req.json or {}).get("query", "")) if isinstance(req.json, dict) else ""
+        if "viewer" not in query or "login" not in query:
+            return Reply(200, {"errors": [{"message": "the fake GitHub only answers viewer { login }"}]})
+        return Reply(200, {"data": {"viewer": {"login": who[0]}}})
+
     fake.route("GET", "/user", get_user)
+    fake.route("POST", "/api/graphql" if fake.prefix == "/api/v3" else "/graphql", graphql)
     fake.route("GET", f"{_R}/issues/(?P<number>[0-9]+)/comments", guarded(False, list_issue_comments))
     fake.route("POST", f"{_R}/issues/(?P<number>[0-9]+)/comments", guarded(True, create_issue_comment))
     fake.route("PATCH", f"{_R}/issues/comments/(?P<cid>[0-9]+)", guarded(True, edit_in("issue_comments")))
