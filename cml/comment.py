@@ -2,8 +2,13 @@
 
 A hidden marker at the top of the body carries the title; ``update`` edits the newest comment
 carrying it that was written by the token's own user, searching every page, and creates one when
-there is none. Each run also stamps a nonce, so a create whose answer was lost is found again
-instead of posted twice.
+there is none (or when it was deleted between the listing and the edit). Each run also stamps a
+nonce, so a create whose answer was lost is found again instead of posted twice.
+
+Runs that race (two jobs updating one title at the same moment) may both create. After creating,
+a run reads the comments again and converges: of our comments carrying the title it keeps the
+newest (highest id, which every racing run agrees on and which ``update`` edits anyway), puts its
+report there and deletes the older duplicates; a duplicate some other run deleted first is fine.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Literal
 
-from cml.errors import ForgeError
+from cml.errors import AuthError, ForgeError
 from cml.forges import Comment, Forge, Target
 from cml.forges.retry import MaybeWritten
 from cml.log import logger
@@ -22,6 +27,7 @@ from cml.markdown import fit
 from cml.secrets import refuse_if_found
 
 _MARKER = re.compile(r'<!-- cml:sticky title="(?P<title>[^"]*)" run="(?P<run>[0-9a-f]+)" -->')
+_ROUNDS = 4  # list-then-write rounds before giving up on comments that keep vanishing
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,13 +74,35 @@ def compose(report: str, *, title: str, nonce: str, limit: int) -> tuple[str, bo
     return head + body, cut
 
 
+def _newest(comments: list[Comment]) -> Comment:
+    """The newest of ``comments``: the highest numeric id, then the latest in listing order.
+
+    Ids grow with creation on every forge (GitLab commit notes are ``discussion:note``), so every
+    racing run that sees the same comments picks the same one.
+    """
+
+    def key(item: tuple[int, Comment]) -> tuple[int, int]:
+        index, comment = item
+        tail = comment.id.rpartition(":")[2]
+        return (int(tail) if tail.isdigit() else -1, index)
+
+    return max(enumerate(comments), key=key)[1]
+
+
+def _carries(comment: Comment, *, title: str, author: str) -> bool:
+    parsed = _parse(comment.body)
+    return parsed is not None and parsed[0] == title and comment.author == author
+
+
 def find_sticky(comments: list[Comment], *, title: str, author: str) -> Comment | None:
     """The newest comment by ``author`` whose marker carries ``title``."""
-    for comment in reversed(comments):
-        parsed = _parse(comment.body)
-        if parsed and parsed[0] == title and comment.author == author:
-            return comment
-    return None
+    mine = [c for c in comments if _carries(c, title=title, author=author)]
+    return _newest(mine) if mine else None
+
+
+def _gone(exc: ForgeError) -> bool:
+    """True when the forge answered that the comment does not exist (any more)."""
+    return exc.status == 404 and not isinstance(exc, AuthError)
 
 
 def _find_run(forge: Forge, target: Target, nonce: str) -> Comment | None:
@@ -98,18 +126,81 @@ def create(forge: Forge, target: Target, body: str, nonce: str, attempts: int = 
     raise ForgeError(f"could not post a comment on {target} after {attempts} attempts")
 
 
+def _edit_newest(forge: Forge, target: Target, body: str, *, title: str, author: str) -> Comment | None:
+    """Edit our newest comment carrying ``title``; None when there is none (left) to edit.
+
+    A comment deleted between the listing and the edit (404) makes it look again.
+    """
+    for _ in range(_ROUNDS):
+        mine = find_sticky(list(forge.comments(target)), title=title, author=author)
+        if mine is None:
+            return None
+        try:
+            return forge.update_comment(target, mine, body)
+        except ForgeError as exc:
+            if not _gone(exc):
+                raise
+            logger.info(
+                "comment %s on %s was deleted before it could be edited; looking again", mine.id, target
+            )
+    return None
+
+
+def _delete(forge: Forge, target: Target, comment: Comment) -> None:
+    """Delete a duplicate; one that a racing run deleted first (404) is fine."""
+    try:
+        forge.delete_comment(target, comment)
+    except ForgeError as exc:
+        if not _gone(exc):
+            raise
+    logger.info(
+        "removed duplicate comment %s on %s (another run posted at the same time)", comment.id, target
+    )
+
+
+def converge(forge: Forge, target: Target, body: str, made: Comment, *, title: str, author: str) -> Comment:
+    """After creating ``made``, leave exactly one of our comments carrying ``title``: the newest.
+
+    Re-reads the comments, deletes our older duplicates and, when the newest is another run's,
+    writes ``body`` there. Returns the comment that holds the report. Raises ForgeError when the
+    comments keep vanishing under us for several rounds.
+    """
+    for _ in range(_ROUNDS):
+        ours = [c for c in forge.comments(target) if _carries(c, title=title, author=author)]
+        if all(c.id != made.id for c in ours):
+            ours.append(made)  # not listed yet, or deleted by a racing run that saw a newer one
+        keeper = _newest(ours)
+        for duplicate in ours:
+            if duplicate.id != keeper.id:
+                _delete(forge, target, duplicate)
+        if keeper.id == made.id:
+            return made
+        try:
+            return forge.update_comment(target, keeper, body)
+        except ForgeError as exc:
+            if not _gone(exc):
+                raise
+    raise ForgeError(f"comments titled {title!r} on {target} kept vanishing while cml tried to keep one")
+
+
 def post(
     forge: Forge, target: Target, body: str, *, title: str, nonce: str, sticky: bool, truncated: bool = False
 ) -> Posted:
-    """Create a comment, or with ``sticky`` update our newest one carrying ``title``."""
-    if sticky:
-        me = forge.whoami()
-        mine = find_sticky(list(forge.comments(target)), title=title, author=me)
-        if mine is not None:
-            done = forge.update_comment(target, mine, body)
-            return Posted(action="updated", url=done.url, id=done.id, truncated=truncated)
-    done = create(forge, target, body, nonce)
-    return Posted(action="created", url=done.url, id=done.id, truncated=truncated)
+    """Create a comment, or with ``sticky`` update our newest one carrying ``title``.
+
+    A sticky create is followed by :func:`converge`, so racing runs leave one comment.
+    """
+    if not sticky:
+        done = create(forge, target, body, nonce)
+        return Posted(action="created", url=done.url, id=done.id, truncated=truncated)
+    me = forge.whoami()
+    edited = _edit_newest(forge, target, body, title=title, author=me)
+    if edited is not None:
+        return Posted(action="updated", url=edited.url, id=edited.id, truncated=truncated)
+    made = create(forge, target, body, nonce)
+    kept = converge(forge, target, body, made, title=title, author=me)
+    action: Literal["created", "updated"] = "created" if kept.id == made.id else "updated"
+    return Posted(action=action, url=kept.url, id=kept.id, truncated=truncated)
 
 
 def send(forge: Forge, target: Target, report: str, *, title: str, sticky: bool) -> Posted:

@@ -76,7 +76,11 @@ class Forge(Protocol):
         ...
 
     def update_comment(self, target: Target, comment: Comment, body: str) -> Comment:
-        """Replace ``comment``'s body."""
+        """Replace ``comment``'s body. Raises ForgeError with status 404 when it no longer exists."""
+        ...
+
+    def delete_comment(self, target: Target, comment: Comment) -> None:
+        """Delete ``comment``. Raises ForgeError with status 404 when it is already gone."""
         ...
 
     def upload_assets(self, paths: Sequence[Path]) -> dict[Path, str]:

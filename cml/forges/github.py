@@ -2,7 +2,8 @@
 
 Requests go through :class:`cml.forges.github_http.Api` (one retry policy, errors translated).
 Targets ``pr/N`` and ``issue/N`` use issue comments; ``commit/SHA`` uses commit comments. A cold
-sticky update costs ``GET /user``, the comment pages and one ``PATCH`` or ``POST``.
+sticky update costs ``GET /user``, the comment pages and one ``PATCH`` (or a ``POST`` and a second
+read of the pages).
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from cml.ci import CIContext
-from cml.errors import AuthError
+from cml.errors import AuthError, ForgeError
 from cml.forges import Comment, Status, Target
 from cml.forges.github_http import Api
 
-_BOT = "github-actions[bot]"
 _PER_PAGE = 100
+_VIEWER = "query { viewer { login } }"
 _SUMMARY_MAX = 65_535
 _DESCRIPTION_MAX = 140
 
@@ -35,15 +36,36 @@ class GitHubForge:
         self._me: str | None = None
 
     def whoami(self) -> str:
-        """The token's login (``GET /user``); an Actions installation token is ``github-actions[bot]``."""
+        """The token's login (``GET /user``; when that is 403, GraphQL's ``viewer``).
+
+        GitHub App installation tokens, the job's ``GITHUB_TOKEN`` included, may not read ``/user``
+        ("Resource not accessible by integration"); GraphQL answers them with ``<app-slug>[bot]``,
+        the login their comments carry.
+        """
         if self._me is None:
             try:
-                self._me = str(self.api.call("GET", "/user", what="GET /user", need="").data["login"])
+                data = self.api.call("GET", "/user", what="GET /user", need="").data
             except AuthError as exc:
                 if exc.status != 403:
                     raise
-                self._me = _BOT  # installation tokens may not read /user: "Resource not accessible"
+                self._me = self._viewer()
+            else:
+                self._me = _login(data, what=f"GET {self.ctx.api_url}/user")
         return self._me
+
+    def _viewer(self) -> str:
+        """``query { viewer { login } }`` (``POST /graphql``; GitHub Enterprise: ``/api/graphql``)."""
+        url = graphql_url(self.ctx.api_url)
+        answer = self.api.call(
+            "POST", url, what=f"POST {url} (viewer)", need="", body={"query": _VIEWER}, idempotent=True
+        )
+        data = answer.data if isinstance(answer.data, dict) else {}
+        viewer = (data.get("data") or {}).get("viewer")
+        if not isinstance(viewer, dict):
+            errors = data.get("errors") or [{}]
+            said = errors[0].get("message", "no viewer") if isinstance(errors[0], dict) else "no viewer"
+            raise ForgeError(f"POST {url}: GitHub did not say whom the token belongs to ({said})")
+        return _login(viewer, what=f"POST {url}")
 
     def pr_for_commit(self, sha: str) -> int | None:
         """The newest open PR whose head is ``sha`` (``GET /repos/{o}/{r}/commits/{sha}/pulls``)."""
@@ -65,16 +87,13 @@ class GitHubForge:
         return f"{scope}: {access}"
 
     def comments(self, target: Target) -> Iterator[Comment]:
-        """Every comment on ``target``, oldest first, following ``Link: rel="next"`` pages."""
-        url: str | None = self._comments_path(target)
-        params: dict[str, Any] | None = {"per_page": _PER_PAGE}
-        while url:
-            answer = self.api.call(
-                "GET", url, what=f"list comments on {target}", need=self._need(target, "read"), params=params
-            )
-            for raw in answer.data or []:
-                yield _comment(raw)
-            url, params = _next_link(answer.headers), None
+        """Every comment on ``target``, oldest first, across all pages (see :mod:`.github_pages`)."""
+        from cml.forges import github_pages
+
+        path = self._comments_path(target)
+        what, need = f"list comments on {target}", self._need(target, "read")
+        for raw in github_pages.items(self.api, path, what=what, need=need, params={"per_page": _PER_PAGE}):
+            yield _comment(raw)
 
     def create_comment(self, target: Target, body: str) -> Comment:
         """``POST`` an issue or commit comment. Raises MaybeWritten when its answer was lost."""
@@ -96,6 +115,13 @@ class GitHubForge:
             body={"body": body},
         )
         return _comment(answer.data)
+
+    def delete_comment(self, target: Target, comment: Comment) -> None:
+        """``DELETE /repos/{o}/{r}/issues/comments/{id}`` (or ``/comments/{id}`` on a commit); 204."""
+        kind = "comments" if target.kind == "commit" else "issues/comments"
+        path = f"{self.api.repo_path}/{kind}/{comment.id}"
+        what = f"delete comment {comment.id} on {target}"
+        self.api.call("DELETE", path, what=what, need=self._need(target), idempotent=True)
 
     def upload_assets(self, paths: Sequence[Path]) -> dict[Path, str]:
         """Commit the files by content hash to the assets branch; links are commit-pinned blob URLs."""
@@ -161,14 +187,18 @@ def _comment(raw: Mapping[str, Any]) -> Comment:
     )
 
 
-def _next_link(headers: Mapping[str, Any]) -> str | None:
-    """The ``rel="next"`` URL of a ``Link`` header, if any."""
-    link = next((str(v) for k, v in headers.items() if str(k).lower() == "link"), "")
-    for part in link.split(","):
-        url, _, rel = part.partition(";")
-        if 'rel="next"' in rel:
-            return url.strip().strip("<>")
-    return None
+def _login(data: Any, *, what: str) -> str:
+    """The ``login`` of a user object; ForgeError when there is none."""
+    login = data.get("login") if isinstance(data, dict) else None
+    if not isinstance(login, str) or not login:
+        raise ForgeError(f"{what} did not answer like GitHub's API (no login)")
+    return login
+
+
+def graphql_url(api_url: str) -> str:
+    """GraphQL's endpoint: ``https://api.github.com/graphql``; GitHub Enterprise ``https://HOST/api/graphql``."""
+    root = api_url.rstrip("/")
+    return root.removesuffix("/v3") + "/graphql"
 
 
 def create(ctx: CIContext, token: str, options: Mapping[str, str]) -> GitHubForge:

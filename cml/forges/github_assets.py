@@ -1,15 +1,18 @@
 """Private images on GitHub: committed by content hash to an assets branch of the same repository.
 
 Git Data API only (no clone, no push): read the branch head and its tree, create a blob for each
-file not already there, one tree and one commit for all of them, then move the branch (non-force;
-when another run moved it first, build again on the new head). Links are commit-pinned blob URLs
-on the repository's own host, so an image is exactly as private as the repository.
+file not already there, one tree (on top of the head's *tree*, as ``base_tree`` is documented) and
+one commit for all of them, then move the branch (non-force; when another run moved it first, build
+again on the new head). A branch protected by a rule or ruleset is a clean error naming the fix.
+Links are commit-pinned blob URLs on the repository's own host, so an image is exactly as private
+as the repository.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,6 +21,14 @@ from cml.forges.github_http import Api
 
 _NEED = "contents: write"
 _ATTEMPTS = 4
+#: What GitHub says when branch protection or a ruleset refuses a ref update (as dependabot-core
+#: matches them: common/lib/dependabot/pull_request_updater/github.rb).
+_PROTECTED = re.compile(
+    r"protected (branch|ref)|rule violation|not authorized to push|required status check|"
+    r"must be made through a pull request|cannot force-push|creations being restricted|"
+    r"verified signatures|merge queue",
+    re.IGNORECASE,
+)
 
 
 def _name(path: Path) -> str:
@@ -45,9 +56,9 @@ def upload(api: Api, branch: str, paths: Sequence[Path]) -> dict[Path, str]:
     names = {path: _name(path) for path in paths}
     for _ in range(_ATTEMPTS):
         head = _head(api, branch)
-        present = _tree_paths(api, head) if head else set()
+        tree, present = _tree(api, head) if head else (None, set())
         missing = {p: n for p, n in names.items() if n not in present}
-        commit = _commit(api, head, missing) if missing else head
+        commit = _commit(api, head, tree, missing) if missing else head
         if commit is None or commit == head or _move(api, branch, head, commit):
             base = f"{api.ctx.server_url}/{api.ctx.repo}/blob/{commit}"
             return {path: f"{base}/{name}?raw=true" for path, name in names.items()}
@@ -65,14 +76,15 @@ def _head(api: Api, branch: str) -> str | None:
         raise
 
 
-def _tree_paths(api: Api, commit: str) -> set[str]:
+def _tree(api: Api, commit: str) -> tuple[str, set[str]]:
+    """The sha of ``commit``'s tree and the paths in it (``GET git/trees/{commit}``)."""
     path = f"{api.repo_path}/git/trees/{commit}"
     data = api.call("GET", path, what="read the assets tree", need=_NEED).data
-    return {entry["path"] for entry in data.get("tree", [])}
+    return str(data["sha"]), {entry["path"] for entry in data.get("tree", [])}
 
 
-def _commit(api: Api, head: str | None, files: dict[Path, str]) -> str:
-    """Blobs, one tree on top of ``head``'s and one commit; returns the commit sha."""
+def _commit(api: Api, head: str | None, tree: str | None, files: dict[Path, str]) -> str:
+    """Blobs, one tree on top of ``tree`` (the head's) and one commit on ``head``; returns its sha."""
     entries = []
     for path, name in files.items():
         content = base64.b64encode(path.read_bytes()).decode("ascii")
@@ -82,20 +94,23 @@ def _commit(api: Api, head: str | None, files: dict[Path, str]) -> str:
         ).data  # fmt: skip
         entries.append({"path": name, "mode": "100644", "type": "blob", "sha": blob["sha"]})
     tree_body: dict[str, object] = {"tree": entries}
-    if head:
-        tree_body["base_tree"] = head
-    tree = api.call(
+    if tree:
+        tree_body["base_tree"] = tree
+    made = api.call(
         "POST", f"{api.repo_path}/git/trees", what="create tree", need=_NEED, body=tree_body, idempotent=True
     ).data
-    body = {"message": f"cml: {len(files)} asset(s)", "tree": tree["sha"], "parents": [head] if head else []}
-    made = api.call(
+    body = {"message": f"cml: {len(files)} asset(s)", "tree": made["sha"], "parents": [head] if head else []}
+    done = api.call(
         "POST", f"{api.repo_path}/git/commits", what="create commit", need=_NEED, body=body, idempotent=True
     ).data
-    return str(made["sha"])
+    return str(done["sha"])
 
 
 def _move(api: Api, branch: str, head: str | None, commit: str) -> bool:
-    """Point ``branch`` at ``commit``; False when it moved meanwhile (422), so the caller rebuilds."""
+    """Point ``branch`` at ``commit``; False when it moved meanwhile (422), so the caller rebuilds.
+
+    Raises ForgeError when branch protection or a ruleset refuses the update (422, or 403).
+    """
     try:
         if head is None:
             api.call(
@@ -108,7 +123,21 @@ def _move(api: Api, branch: str, head: str | None, commit: str) -> bool:
                 need=_NEED, body={"sha": commit, "force": False},
             )  # fmt: skip
     except ForgeError as exc:
+        if exc.status in (403, 422) and _PROTECTED.search(f"{exc.message} {exc.body}"):
+            raise _protected(api, branch, exc) from None
         if exc.status != 422:
             raise
         return _head(api, branch) == commit  # our own earlier try may have landed
     return True
+
+
+def _protected(api: Api, branch: str, exc: ForgeError) -> ForgeError:
+    """The one-line error for a refused update of a protected assets branch."""
+    return ForgeError(
+        f"branch {branch} of {api.ctx.repo} is protected: GitHub refused to update it for the "
+        f"report's images ({exc.message})",
+        status=exc.status,
+        body=exc.body,
+        hint=f"exclude {branch} from the branch protection rule or ruleset that covers it, "
+        "or set CML_ASSETS_BRANCH to a branch no rule covers",
+    )

@@ -89,6 +89,7 @@ class Api:
         """The cml error for a GitHub error response."""
         headers = {str(k).lower(): v for k, v in headers.items()}
         message = data.get("message", "") if isinstance(data, dict) else str(data or "")
+        message = " ".join(str(message).split())  # rule violations come as several lines; errors are one
         raw = redact(json.dumps(data)[:2000] if data is not None else "")
         said = redact(f"{status} {message}".strip())
         limited, wait = _rate_limit(status, message, headers)

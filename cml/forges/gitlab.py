@@ -151,6 +151,18 @@ class GitLabForge:
         raw = self._run(lambda: notes.update(int(note_id), {"body": body}, **_OURS), what=what, method="PUT")
         return self._comment(target, raw, discussion or None)
 
+    def delete_comment(self, target: Target, comment: Comment) -> None:
+        """Delete a note (``DELETE .../notes/:id``; commits: ``DELETE .../discussions/:did/notes/:id``)."""
+        what = f"DELETE {self._noun(target)}/{target.ref} note {comment.id}"
+        discussion, _, note_id = comment.id.rpartition(":")
+        if target.kind == "commit":
+            notes = (
+                self.project.commits.get(target.ref, lazy=True).discussions.get(discussion, lazy=True).notes
+            )
+        else:
+            notes = self._notes(target)
+        self._run(lambda: notes.delete(int(note_id), **_OURS), what=what, method="DELETE")
+
     def upload_assets(self, paths: Sequence[Path]) -> dict[Path, str]:
         """Upload each file (``POST /projects/:id/uploads``) unless GitLab already holds its content.
 

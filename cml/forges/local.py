@@ -3,6 +3,7 @@
 Layout::
 
     .cml/comments/<target>.json     every comment on a target (id, author, body)
+    .cml/comments/<target>.last     the highest id given out (a deleted comment's id is not reused)
     .cml/comments/<target>/<id>.md  each comment's markdown, as posted
     .cml/assets/<sha256>.<ext>      uploaded images, named by content
     .cml/preview/<target>.html      what a forge would show, images included
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from cml.ci import CIContext
-from cml.errors import InputError
+from cml.errors import ForgeError, InputError
 from cml.forges import Comment, Status, Target
 
 _PAGE_CSS = """
@@ -121,17 +122,22 @@ class LocalForge:
         """Append a comment and refresh the preview."""
         with self._locked():
             data = self._load(target)
-            raw = {
-                "id": max((int(c["id"]) for c in data), default=0) + 1,
-                "author": self.author,
-                "body": body,
-            }
+            raw = {"id": self._next_id(target, data), "author": self.author, "body": body}
             data.append(raw)
             self._save(target, data)
         return self._comment(target, raw)
 
+    def _next_id(self, target: Target, data: list[dict[str, Any]]) -> int:
+        """A new id, never one a deleted comment had (``<target>.last`` keeps the highest given)."""
+        last = self._store(target).with_suffix(".last")
+        given = int(last.read_text()) if last.is_file() and last.read_text().strip().isdigit() else 0
+        new = max([given, *(int(c["id"]) for c in data)]) + 1
+        last.parent.mkdir(parents=True, exist_ok=True)
+        last.write_text(str(new))
+        return new
+
     def update_comment(self, target: Target, comment: Comment, body: str) -> Comment:
-        """Replace a comment's body and refresh the preview."""
+        """Replace a comment's body and refresh the preview; ForgeError (404) when it is gone."""
         with self._locked():
             data = self._load(target)
             for raw in data:
@@ -139,7 +145,20 @@ class LocalForge:
                     raw["body"] = body
                     self._save(target, data)
                     return self._comment(target, raw)
-        raise InputError(f"comment {comment.id} on {target} is gone from {self._store(target)}")
+        raise self._gone(target, comment)
+
+    def delete_comment(self, target: Target, comment: Comment) -> None:
+        """Remove a comment, its markdown file and its part of the preview; ForgeError (404) when gone."""
+        with self._locked():
+            data = self._load(target)
+            kept = [raw for raw in data if str(raw["id"]) != comment.id]
+            if len(kept) == len(data):
+                raise self._gone(target, comment)
+            self._save(target, kept)
+            (self._store(target).with_suffix("") / f"{comment.id}.md").unlink(missing_ok=True)
+
+    def _gone(self, target: Target, comment: Comment) -> ForgeError:
+        return ForgeError(f"comment {comment.id} on {target} is gone from {self._store(target)}", status=404)
 
     def upload_assets(self, paths: Sequence[Path]) -> dict[Path, str]:
         """Copy each file to ``.cml/assets/`` under its content hash; links are relative to the preview."""

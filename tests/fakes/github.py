@@ -13,6 +13,7 @@ import base64
 import hashlib
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -48,6 +49,8 @@ class Repo:
     refs: dict[str, str] = field(default_factory=dict)  # "heads/main" -> sha
     check_runs: list[dict[str, Any]] = field(default_factory=list)
     statuses: list[dict[str, Any]] = field(default_factory=list)
+    #: Branches a rule covers: branch -> "ruleset" or "classic" (branch protection); see ``protect``.
+    protected: dict[str, str] = field(default_factory=dict)
 
 
 class FakeGitHub(FakeServer):
@@ -61,6 +64,9 @@ class FakeGitHub(FakeServer):
         self.repos: dict[str, Repo] = {}
         self._ids = 1000
         self.exchanges: list[tuple[Request, Reply]] = []  # every routed request and its reply
+        #: Rewrites the ``Link`` relations a page sends, ``(request, [(rel, url)]) -> [(rel, url)]``:
+        #: a fault that points ``next`` at another host or back at a page already sent.
+        self.rewrite_links: Callable[[Request, list[tuple[str, str]]], list[tuple[str, str]]] | None = None
         self._routes()
 
     # ---- state helpers -------------------------------------------------------------------------
@@ -69,8 +75,11 @@ class FakeGitHub(FakeServer):
         return self._ids
 
     def add_token(self, token: str, login: str, kind: TokenKind = "user") -> None:
-        """Accept ``token`` as ``login`` (installation tokens act as ``github-actions[bot]``)."""
-        if kind != "user":
+        """Accept ``token`` as ``login``; an installation token without one is ``github-actions[bot]``.
+
+        Give an app's installation token its bot login, e.g. ``acme-reports[bot]``.
+        """
+        if kind != "user" and not login:
             login = "github-actions[bot]"
         self.users.setdefault(login, self.next_id())
         self.tokens[token] = (login, kind)
@@ -86,6 +95,10 @@ class FakeGitHub(FakeServer):
         repo.prs[number] = pr
         repo.issues.add(number)
         return pr
+
+    def protect(self, full_name: str, branch: str, rule: Literal["ruleset", "classic"] = "ruleset") -> None:
+        """Make ``branch`` refuse every ref update (and creation), as a ruleset or branch protection does."""
+        self.repos[full_name].protected[branch] = rule
 
     def add_issue_comment(self, full_name: str, number: int, body: str, login: str) -> dict[str, Any]:
         """Seed a comment as ``login`` (no request logged)."""
@@ -195,11 +208,14 @@ class FakeGitHub(FakeServer):
         last = max(math.ceil(len(items) / per), 1)
         chunk = items[(page - 1) * per : page * per]
         base = f"{self.url}{req.path}?per_page={per}&page="
-        rels = []
+        links: list[tuple[str, str]] = []
         if page < last:
-            rels += [f'<{base}{page + 1}>; rel="next"', f'<{base}{last}>; rel="last"']
+            links += [("next", f"{base}{page + 1}"), ("last", f"{base}{last}")]
         if page > 1:
-            rels += [f'<{base}{page - 1}>; rel="prev"', f'<{base}1>; rel="first"']
+            links += [("prev", f"{base}{page - 1}"), ("first", f"{base}1")]
+        if self.rewrite_links is not None:
+            links = self.rewrite_links(req, links)
+        rels = [f'<{url}>; rel="{rel}"' for rel, url in links]
         headers = {"Link": ", ".join(rels)} if rels else {}
         return Reply(200, [self.public(i) for i in chunk], headers)
 

@@ -96,6 +96,21 @@ def register(fake: FakeGitHub) -> None:
 
         return handler
 
+    def delete_in(attr: str) -> Callable[..., Reply]:
+        """``DELETE .../comments/{id}``: 204, 404 once gone; anyone with write access may delete.
+
+        docs.github.com/rest/issues/comments#delete-an-issue-comment, .../commits/comments#delete-a-commit-comment
+        """
+
+        def handler(req: Request, repo: Repo, login: str, kind: str, cid: str) -> Reply:
+            found = next((c for c in getattr(repo, attr) if str(c["id"]) == cid), None)
+            if found is None:
+                return fake.error(404, "Not Found")
+            getattr(repo, attr).remove(found)
+            return Reply(204)
+
+        return handler
+
     def list_commit_comments(req: Request, repo: Repo, login: str, kind: str, sha: str) -> Reply:
         return fake.page(req, [c for c in repo.commit_comments if c["_sha"] == sha])
 
@@ -111,13 +126,30 @@ def register(fake: FakeGitHub) -> None:
         prs = [pr for pr in repo.prs.values() if pr.head_sha == sha]
         return fake.page(req, [pull_simple(fake, repo, pr) for pr in prs])
 
+    def graphql(req: Request) -> Reply:
+        """``POST /graphql`` (GHES: ``/api/graphql``), enough for ``query { viewer { login } }``.
+
+        ``viewer`` is "the currently authenticated user" (docs.github.com/graphql/reference/queries);
+        for an app installation token it is the app's bot, ``<app-slug>[bot]``, as on its comments.
+        """
+        who = fake.auth(req)
+        if isinstance(who, Reply):
+            return who
+        query = str((req.json or {}).get("query", "")) if isinstance(req.json, dict) else ""
+        if "viewer" not in query or "login" not in query:
+            return Reply(200, {"errors": [{"message": "the fake GitHub only answers viewer { login }"}]})
+        return Reply(200, {"data": {"viewer": {"login": who[0]}}})
+
     fake.route("GET", "/user", get_user)
+    fake.route("POST", "/api/graphql" if fake.prefix == "/api/v3" else "/graphql", graphql)
     fake.route("GET", f"{_R}/issues/(?P<number>[0-9]+)/comments", guarded(False, list_issue_comments))
     fake.route("POST", f"{_R}/issues/(?P<number>[0-9]+)/comments", guarded(True, create_issue_comment))
     fake.route("PATCH", f"{_R}/issues/comments/(?P<cid>[0-9]+)", guarded(True, edit_in("issue_comments")))
+    fake.route("DELETE", f"{_R}/issues/comments/(?P<cid>[0-9]+)", guarded(True, delete_in("issue_comments")))
     fake.route("GET", f"{_R}/commits/{_SHA}/comments", guarded(False, list_commit_comments))
     fake.route("POST", f"{_R}/commits/{_SHA}/comments", guarded(True, create_commit_comment))
     fake.route("PATCH", f"{_R}/comments/(?P<cid>[0-9]+)", guarded(True, edit_in("commit_comments")))
+    fake.route("DELETE", f"{_R}/comments/(?P<cid>[0-9]+)", guarded(True, delete_in("commit_comments")))
     fake.route("GET", f"{_R}/commits/{_SHA}/pulls", guarded(False, pulls_for_commit))
     _git_routes(fake, guarded)
     _check_routes(fake, guarded)
@@ -143,11 +175,31 @@ def _git_routes(
             return fake.error(404, "Not Found")
         return Reply(200, ref_obj(repo, ref))
 
+    def refused(repo: Repo, ref: str, creating: bool) -> Reply | None:
+        """A protected branch's refusal: 422 with GitHub's words for a ruleset or a classic rule.
+
+        docs.github.com/rest/git/refs#update-a-reference documents 422 (and 409 for an empty
+        repository); a ruleset answers "Repository rule violations found" with one line per rule.
+        """
+        rule = repo.protected.get(ref.removeprefix("heads/")) if ref.startswith("heads/") else None
+        if rule is None:
+            return None
+        if rule == "classic":
+            return fake.error(422, f"Protected branch update failed for refs/{ref}.")
+        why = (
+            "Cannot create ref due to creations being restricted."
+            if creating
+            else "Cannot update this protected ref."
+        )
+        return fake.error(422, f"Repository rule violations found\n\n{why}\n\n")
+
     def create_ref(req: Request, repo: Repo, login: str, kind: str) -> Reply:
         data = req.json or {}
         ref, sha = str(data.get("ref", "")), str(data.get("sha", ""))
         if not ref.startswith("refs/") or ref.count("/") < 2:
             return fake.error(422, "Reference name is invalid")
+        if (no := refused(repo, ref[5:], creating=True)) is not None:
+            return no
         if sha not in repo.commits:
             return fake.error(422, "Object does not exist")
         if ref[5:] in repo.refs:
@@ -171,6 +223,8 @@ def _git_routes(
             return fake.error(422, "Reference does not exist")
         if sha not in repo.commits:
             return fake.error(422, "Object does not exist")
+        if (no := refused(repo, ref, creating=False)) is not None:
+            return no
         if not data.get("force") and repo.refs[ref] not in ancestors(repo, sha):
             return fake.error(422, "Update is not a fast forward")
         repo.refs[ref] = sha
@@ -224,8 +278,8 @@ def _git_routes(
     def create_tree(req: Request, repo: Repo, login: str, kind: str) -> Reply:
         data = req.json or {}
         base = data.get("base_tree")
-        if base and base in repo.commits:  # GitHub resolves a commit to its tree
-            base = repo.commits[base]["tree"]
+        # "base_tree: The SHA1 of an existing Git tree object" (docs.github.com/rest/git/trees#create-a-tree):
+        # a commit sha is refused, as a forge holding to the contract does (GHES, proxies).
         if base and base not in repo.trees:
             return fake.error(422, "base_tree is not a valid tree oid")
         entries = dict(repo.trees[base]) if base else {}

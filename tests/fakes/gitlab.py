@@ -60,6 +60,13 @@ class FakeGitLab(FakeServer):
             ("GET", _P + r"/merge_requests/(?P<iid>\d+)/notes", self._list_notes),
             ("POST", _P + r"/merge_requests/(?P<iid>\d+)/notes", self._create_note),
             ("PUT", _P + r"/merge_requests/(?P<iid>\d+)/notes/(?P<nid>\d+)", self._update_note),
+            ("DELETE", _P + r"/merge_requests/(?P<iid>\d+)/notes/(?P<nid>\d+)", self._delete_note),
+            ("DELETE", _P + r"/issues/(?P<iid>\d+)/notes/(?P<nid>\d+)", self._delete_note),
+            (
+                "DELETE",
+                _P + r"/repository/commits/(?P<sha>\w+)/discussions/(?P<did>\w+)/notes/(?P<nid>\d+)",
+                self._delete_discussion_note,
+            ),
             ("GET", _P + r"/issues/(?P<iid>\d+)/notes", self._list_notes),
             ("POST", _P + r"/issues/(?P<iid>\d+)/notes", self._create_note),
             ("PUT", _P + r"/issues/(?P<iid>\d+)/notes/(?P<nid>\d+)", self._update_note),
@@ -264,6 +271,36 @@ class FakeGitLab(FakeServer):
             return Reply(400, {"message": "400 Bad request - body is missing"})
         note.update(body=body, updated_at=_NOW)
         return Reply(200, note)
+
+    def _delete_note(self, req: Request, user: dict[str, Any], project: Project, iid: str, nid: str) -> Reply:
+        """``DELETE .../notes/:note_id``: 204, 404 once gone (docs.gitlab.com/api/notes#delete-a-merge-request-note)."""
+        notes = project.notes.get((self._noun(req), int(iid)), [])
+        for note in notes:
+            if note["id"] == int(nid):
+                if note["author"]["id"] != user["id"]:
+                    return self.error(403, "403 Forbidden")
+                notes.remove(note)
+                return Reply(204)
+        return self.error(404, "404 Note Not Found")
+
+    def _delete_discussion_note(
+        self, req: Request, user: dict[str, Any], project: Project, sha: str, did: str, nid: str
+    ) -> Reply:
+        """``DELETE .../commits/:sha/discussions/:did/notes/:nid`` (docs.gitlab.com/api/discussions#delete-a-commit-thread-note).
+
+        A thread left without notes goes too, as GitLab's does.
+        """
+        threads = project.discussions.get(sha, [])
+        for disc in threads:
+            for note in disc["notes"] if disc["id"] == did else []:
+                if note["id"] == int(nid):
+                    if note["author"]["id"] != user["id"]:
+                        return self.error(403, "403 Forbidden")
+                    disc["notes"].remove(note)
+                    if not disc["notes"]:
+                        threads.remove(disc)
+                    return Reply(204)
+        return self.error(404, "404 Not found")
 
     def _mrs_for_commit(self, req: Request, user: dict[str, Any], project: Project, sha: str) -> Reply:
         if sha not in project.commits:

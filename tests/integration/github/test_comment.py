@@ -154,7 +154,8 @@ def test_github_enterprise_prefix(fake_ghe: FakeGitHub, tmp_path: Path, cml: Cml
         fake_ghe.add_issue_comment(REPO, PR, f"chatter {i}", "bob")
     assert cml("comment", "update", str(report), env=env) == 0
     assert len(_ours(fake_ghe)) == 1
-    assert len(fake_ghe.calls("GET", r"/comments$")) == 3  # the second page's Link kept /api/v3
+    # 1 page + the re-read after creating, then 2 pages: the second page's Link kept /api/v3
+    assert len(fake_ghe.calls("GET", r"/comments$")) == 4
 
 
 def test_thirty_percent_faults_keep_one_comment(
