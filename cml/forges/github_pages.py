@@ -2,9 +2,9 @@
 
 A next link is followed only when it stays on the API's own scheme, host, port and path (the token
 goes wherever the requester goes; PyGithub would fail an assertion for another host, or send the
-token to any host under github.com). A link back to a page already read, a page of nothing but
-items already seen, or pages without end stop with one ForgeError. ``Link`` is parsed with
-``requests``' parser.
+token to any host under github.com). A page of nothing but items already seen, or pages without end
+stop with one ForgeError; a link back to a page already read is refused by the transport under both
+forges (:mod:`cml.forges.transport`). ``Link`` is parsed with ``requests``' parser.
 """
 
 from __future__ import annotations
@@ -22,11 +22,10 @@ MAX_PAGES = 1000  # 100,000 comments at 100 a page: more is a server leading us 
 def items(api: Api, path: str, *, what: str, need: str, params: Mapping[str, Any]) -> Iterator[Any]:
     """Every item of the listing at ``path`` (``GET``, then each ``rel="next"`` URL).
 
-    Raises ForgeError for an answer that is not a list, a next link that leaves the API, a loop,
-    or more than :data:`MAX_PAGES` pages.
+    Raises ForgeError for an answer that is not a list, a next link that leaves the API, a page of
+    items already seen, or more than :data:`MAX_PAGES` pages.
     """
     url, query = path, dict(params)
-    seen_urls: set[str] = set()
     seen_ids: set[str] = set()
     for _ in range(MAX_PAGES):
         answer = api.call("GET", url, what=what, need=need, params=query or None)
@@ -40,9 +39,6 @@ def items(api: Api, path: str, *, what: str, need: str, params: Mapping[str, Any
         after = next_link(answer.headers, api.ctx.api_url, what=what)
         if after is None:
             return
-        if after in seen_urls:
-            raise _loop(what, after)
-        seen_urls.add(after)
         url, query = after, {}
     raise ForgeError(f"{what}: GitHub kept sending next pages ({MAX_PAGES} read); stopped")
 
@@ -87,4 +83,4 @@ def _within(url: str, api_url: str) -> bool:
 
 def _loop(what: str, url: str) -> ForgeError:
     path = urlsplit(url).path[:80]
-    return ForgeError(f"{what}: GitHub's next-page links lead back to a page already read ({path}); stopped")
+    return ForgeError(f"{what}: GitHub's next page holds only comments already read ({path}); stopped")

@@ -95,8 +95,8 @@ def test_a_self_referencing_next_link_stops(
     _chatter(fake, 3)
     fake.rewrite_links = lambda req, links: [("next", _this_url(fake, req))]
     line = _fails(cml, report, env, capfd)
-    assert "lead back to a page already read" in line
-    assert len(fake.calls("GET", r"/comments$")) == 2
+    assert "points back to a page already read" in line
+    assert len(fake.calls("GET", r"/comments$")) == 1  # refused on the answer: the page is not read again
     assert not fake.writes()
 
 
@@ -112,7 +112,7 @@ def test_next_links_that_cycle_stop(
 
     fake.rewrite_links = cycle
     line = _fails(cml, report, env, capfd)
-    assert "lead back to a page already read" in line
+    assert "points back to a page already read" in line
     assert len(fake.calls("GET", r"/comments$")) == 4
     assert not fake.writes()
 
@@ -121,7 +121,7 @@ def test_an_empty_page_that_names_itself_next_stops(
     fake: FakeGitHub, env: dict[str, str], cml: Cml, report: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     fake.rewrite_links = lambda req, links: [("next", f"{fake.url}{req.path}?per_page=100&page=2")]
-    assert "lead back to a page already read" in _fails(cml, report, env, capfd)
+    assert "points back to a page already read" in _fails(cml, report, env, capfd)
     assert len(fake.calls("GET", r"/comments$")) == 2
 
 
@@ -131,3 +131,20 @@ def test_a_next_link_with_a_broken_port_is_not_followed(
     _chatter(fake)
     fake.rewrite_links = lambda req, links: [("next", "http://127.0.0.1:port/repos/x?page=2")]
     assert "next-page link leads outside" in _fails(cml, report, env, capfd)
+
+
+def test_next_pages_that_repeat_the_same_comments_stop(
+    fake: FakeGitHub, env: dict[str, str], cml: Cml, report: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Each next URL is new (a growing query), but every page holds the first page's comments again."""
+    _chatter(fake, 3)
+
+    def again(req: Request, links: Links) -> Links:
+        n = int(req.arg("n") or 0) + 1
+        return [("next", f"{fake.url}{req.path}?per_page=100&n={n}")]
+
+    fake.rewrite_links = again
+    line = _fails(cml, report, env, capfd)
+    assert "next page holds only comments already read" in line
+    assert len(fake.calls("GET", r"/comments$")) == 2
+    assert not fake.writes()
