@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -9,43 +10,86 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-_MD_IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<src><[^>]+>|[^)\s]+)(?P<title>\s+\"[^\"]*\")?\)")
-_HTML_IMAGE = re.compile(r"(<img\b[^>]*?\bsrc\s*=\s*)([\"'])(?P<src>[^\"']+)\2", re.IGNORECASE)
-_REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//|/|#)", re.IGNORECASE)
+from cml.images import Image, find_images
+
+_LINK_NEEDS_BRACKETS = re.compile(r"[\s<>()]")
+_HTML_NEEDS_QUOTES = re.compile(r"[\s\"'=<>`]")
 
 
-def _is_local(src: str) -> bool:
-    return not _REMOTE.match(src)
+def classify_images(markdown: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The local image files ``markdown`` shows (relative paths, in order, without repeats), and
+    each other image that will not be uploaded with the reason (``absolute path``, ``remote URL``).
+
+    ``data:`` URIs are neither. Images in code, HTML comments or escaped are not images.
+    """
+    local: list[str] = []
+    skipped: list[tuple[str, str]] = []
+    for image in find_images(markdown):
+        if image.path is not None and image.path not in local:
+            local.append(image.path)
+        elif image.skip is not None and (image.src, image.skip) not in skipped:
+            skipped.append((image.src, image.skip))
+    return local, skipped
 
 
 def local_images(markdown: str) -> list[str]:
-    """Every local image reference (``![](x.png)``, ``<img src="x.png">``), in order, without repeats."""
-    found: list[str] = []
-    for match in [*_MD_IMAGE.finditer(markdown), *_HTML_IMAGE.finditer(markdown)]:
-        src = match["src"].strip("<>")
-        if _is_local(src) and src not in found:
-            found.append(src)
-    return found
+    """Every local image file ``markdown`` shows (``![](x.png)``, ``![][ref]``, ``<img src=x.png>``)."""
+    return classify_images(markdown)[0]
+
+
+def image_warnings(markdown: str) -> list[str]:
+    """One warning line per image that will not be uploaded, saying why."""
+    return [f"cml: warning: image {src} is not uploaded ({why})" for src, why in classify_images(markdown)[1]]
 
 
 def relink_images(markdown: str, links: Mapping[str, str]) -> str:
-    """Replace each local image source that ``links`` maps with its new link."""
+    """Point each local image whose file ``links`` maps at its new link; nothing else changes.
 
-    def md(match: re.Match[str]) -> str:
-        src = match["src"].strip("<>")
-        new = links.get(src)
-        return f"![{match['alt']}]({new}{match['title'] or ''})" if new else match[0]
+    A reference-style image is relinked in its definition.
+    """
+    edits: dict[tuple[int, int], str] = {}
+    for image in find_images(markdown):
+        new = links.get(image.path) if image.path is not None else None
+        if new is not None and image.dest is not None:
+            edits[image.dest] = _html_link(markdown, image.dest, new) if image.html else _md_link(new)
+    return _rewrite(markdown, edits)
 
-    def html(match: re.Match[str]) -> str:
-        new = links.get(match["src"])
-        return f"{match[1]}{match[2]}{new}{match[2]}" if new else match[0]
 
-    return _HTML_IMAGE.sub(html, _MD_IMAGE.sub(md, markdown))
+def replace_images(markdown: str, replace: Callable[[Image], str | None]) -> str:
+    """Replace each whole image for which ``replace`` gives a text; nothing else changes."""
+    edits: dict[tuple[int, int], str] = {}
+    for image in find_images(markdown):
+        new = replace(image) if image.span is not None else None
+        if new is not None and image.span is not None:
+            edits[image.span] = new
+    return _rewrite(markdown, edits)
 
 
 def resolve_images(markdown: str, base: Path) -> dict[str, Path]:
-    """Map each local image source in ``markdown`` to its file, relative to ``base``."""
+    """Map each local image file in ``markdown`` to its path, relative to ``base``."""
     return {src: (base / src).resolve() for src in local_images(markdown)}
+
+
+def _md_link(link: str) -> str:
+    return f"<{link}>" if _LINK_NEEDS_BRACKETS.search(link) else link
+
+
+def _html_link(markdown: str, dest: tuple[int, int], link: str) -> str:
+    start, end = dest
+    quoted = start > 0 and markdown[start - 1] in "\"'" and markdown[end : end + 1] == markdown[start - 1]
+    if quoted:
+        return html.escape(link, quote=True)
+    return f'"{html.escape(link, quote=True)}"' if _HTML_NEEDS_QUOTES.search(link) else html.escape(link)
+
+
+def _rewrite(markdown: str, edits: Mapping[tuple[int, int], str]) -> str:
+    """``markdown`` with each (start, end) span replaced; overlapping spans after the first are left."""
+    out, pos = [], 0
+    for (start, end), text in sorted(edits.items()):
+        if start >= pos:
+            out += [markdown[pos:start], text]
+            pos = end
+    return "".join([*out, markdown[pos:]])
 
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)*")  # a line and the blank lines after it

@@ -147,13 +147,16 @@ def _post(*, args: argparse.Namespace, ctx: Any, forge: Any, secs: Any, path: Pa
     from dataclasses import replace
 
     from cml import comment
-    from cml.markdown import relink_images
+    from cml.log import logger
+    from cml.markdown import image_warnings, relink_images
     from cml.report.budget import assemble, join
 
     where = "the job summary / the report artifact" if ctx.step_summary else f"{path}"
     title = args.title
     target = _forge.resolve_target("auto", ctx, forge)
     # Relink before budgeting: a forge link is longer than the local path it replaces.
+    for warning in image_warnings(join(secs)):
+        logger.warning(warning)
     links = _forge.image_links(_forge.local_image_files(join(secs), path.parent, path), forge)
     secs = [replace(s, body=relink_images(s.body, links)) for s in secs]
     report, dropped = assemble(secs, comment.room(title, forge.max_comment_chars), where)
