@@ -76,11 +76,13 @@ def find_images(markdown: str) -> tuple[Image, ...]:
     tokens = _parser().parse(markdown, env)
     found: list[Image] = []
     for i, token in enumerate(tokens):
-        if token.type == "html_block" and token.map:
+        if token.type == "html_block" and token.map and _IMG_TAG.search(token.content):
             found += _html_images(token.content, doc.mapper(token.map[0], token.content, cell=False), 0)
         elif token.type == "inline" and token.map:
+            # A table cell is found by searching its row: every cell moves the search on.
             cell = i > 0 and tokens[i - 1].type in ("td_open", "th_open")
-            found += _inline_images(token, doc.mapper(token.map[0], token.content, cell=cell), doc, env)
+            if cell or any(c.type in ("image", "html_inline") for c in token.children or ()):
+                found += _inline_images(token, doc.mapper(token.map[0], token.content, cell=cell), doc, env)
     return tuple(found)
 
 

@@ -156,6 +156,9 @@ def test_table_rows_without_outer_pipes() -> None:
     text = "a | b\n--|--\n![x](same.png) | ![x](same.png)\n"
     out = relink_images(text, {"same.png": "https://h/s.png"})
     assert out == text.replace("](same.png)", "](https://h/s.png)")
+    text = "| a | b |\n|--|--|\n| `![x](same.png)` | ![x](same.png) |\n"
+    out = relink_images(text, {"same.png": "https://h/s.png"})
+    assert out == text.replace(" ![x](same.png) |", " ![x](https://h/s.png) |")
 
 
 def test_a_destination_on_the_next_line() -> None:
