@@ -44,10 +44,14 @@ def register(sub: Any) -> None:
 def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     """Read the report, upload its images, then create or update the comment."""
     from cml import comment
+    from cml.log import logger
+    from cml.markdown import image_warnings
 
     _forge.parse_target(args.target)
     report = _forge.read_report(args.report)
     files = _forge.local_image_files(report, args.report.parent, args.report)
+    for warning in image_warnings(report):
+        logger.warning(warning)
     ctx = _forge.context(args, env)
     title = args.watermark_title or ctx.workflow
     sticky = args.verb == "update"

@@ -151,7 +151,8 @@ def _post(*, args: argparse.Namespace, ctx: Any, forge: Any, secs: Any, path: Pa
 
     from cml import comment
     from cml.files import Tree
-    from cml.markdown import relink_images
+    from cml.log import logger
+    from cml.markdown import image_warnings, relink_images
     from cml.report.budget import assemble, join
 
     where = "the job summary / the report artifact" if ctx.step_summary else f"{path}"
@@ -159,6 +160,8 @@ def _post(*, args: argparse.Namespace, ctx: Any, forge: Any, secs: Any, path: Pa
     target = _forge.resolve_target("auto", ctx, forge)
     # Relink before budgeting: a forge link is longer than the local path it replaces. The report and
     # its images are our own output: they must lie in the output folder.
+    for warning in image_warnings(join(secs)):
+        logger.warning(warning)
     images = _forge.local_image_files(join(secs), path.parent, path, Tree(root=path.parent))
     links = _forge.image_links(images, forge)
     secs = [replace(s, body=relink_images(s.body, links)) for s in secs]

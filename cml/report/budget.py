@@ -37,22 +37,24 @@ def dropped_note(titles: Sequence[str], where: str) -> str:
 def assemble(sections: Sequence[Section], limit: int, where: str) -> tuple[str, list[str]]:
     """Join ``sections``, dropping the lowest-priority ones until the text fits ``limit``.
 
-    Returns the markdown and the titles of the dropped sections, in report order.
+    Returns the markdown and the titles of the dropped sections, in report order. Lengths are
+    counted, not re-joined, per drop: linear in the report's size (plus sorting the sections).
     """
-    kept = [s for s in sections if s.body.strip()]
-    dropped: list[Section] = []
-
-    def text() -> str:
-        if not dropped:
-            return join(kept)
-        titles = [s.title for s in sections if s in dropped]
-        return join(kept) + "\n" + dropped_note(titles, where) + "\n"
-
-    while len(text()) > limit:
-        candidates = [s for s in kept if s.priority < REQUIRED]
-        if not candidates:
+    kept = [i for i, s in enumerate(sections) if s.body.strip()]
+    bodies = {i: len(sections[i].body.strip("\n")) for i in kept}
+    order = sorted(
+        (i for i in kept if sections[i].priority < REQUIRED), key=lambda i: (sections[i].priority, -i)
+    )
+    size = sum(bodies.values()) + 2 * max(len(kept) - 1, 0) + 1
+    note = len(dropped_note([], where)) + 2  # the note and the newlines around it, without titles
+    gone: set[int] = set()
+    titles = 0
+    for i in order:
+        if size + (note + titles if gone else 0) <= limit:
             break
-        victim = min(reversed(candidates), key=lambda s: s.priority)
-        kept.remove(victim)
-        dropped.append(victim)
-    return text(), [s.title for s in sections if s in dropped]
+        gone.add(i)
+        size -= bodies[i] + 2 if len(gone) < len(kept) else bodies[i]
+        titles += len(sections[i].title) + (2 if len(gone) > 1 else 0)
+    text = join([sections[i] for i in kept if i not in gone])
+    dropped = [sections[i].title for i in sorted(gone)]
+    return (text + "\n" + dropped_note(dropped, where) + "\n" if gone else text), dropped

@@ -6,7 +6,7 @@ into the output folder; :func:`write` writes ``report.md``. Posting lives in the
 
 from __future__ import annotations
 
-import re
+import html
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -14,8 +14,9 @@ from typing import Any
 
 from cml.errors import CmlError
 from cml.forges import Forge
+from cml.images import Image
 from cml.log import logger
-from cml.markdown import local_images
+from cml.markdown import replace_images
 from cml.report import baseline, experiments
 from cml.report.budget import Section, join
 from cml.report.build import ReportData, sections
@@ -124,19 +125,19 @@ def write(data: ReportData, out_dir: Path) -> tuple[Path, list[Section]]:
     return path, secs
 
 
-_IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)\)")
-
-
 def for_summary(report: str, folder: str) -> str:
     """``report`` for the CI job summary, which cannot show local images: each becomes a pointer."""
-    local = set(local_images(report))
 
-    def pointer(match: re.Match[str]) -> str:
-        if match["src"] not in local:
-            return match[0]
-        return f"*{match['alt']}: `{folder}/{match['src']}` in the report folder*"
+    def pointer(image: Image) -> str | None:
+        if image.path is None:
+            return None
+        where = f"{folder}/{image.path}"
+        if image.html:
+            alt = html.escape(image.alt or "image")
+            return f"<em>{alt}: <code>{html.escape(where)}</code> in the report folder</em>"
+        return f"*{image.alt}: `{where}` in the report folder*"
 
-    return _IMAGE.sub(pointer, report)
+    return replace_images(report, pointer)
 
 
 def stored_lookup(forge: Forge | None, title: str) -> Callable[[str], Snapshot | None] | None:

@@ -63,7 +63,11 @@ def test_a_foreign_next_link_on_the_api_path_is_read_from_the_api_host(
     code, lines = run(env, repo, capfd)
     assert (code, lines) == (0, [])
     assert untouched(bystander)
-    assert [r.arg("page") for r in fake.calls("GET", r"/notes$")] == [None, "2", None]  # page 2 from us; then the re-read after creating
+    assert [r.arg("page") for r in fake.calls("GET", r"/notes$")] == [
+        None,
+        "2",
+        None,
+    ]  # page 2 from us; then the re-read after creating
     first, ours = fake.notes(project, "merge_requests", MR_IID)
     assert first["body"] == "from alice"
     assert "acc 0.9" in ours["body"]
