@@ -154,7 +154,7 @@ def local_image_files(
     found: dict[str, Path] = {}
     for src in local_images(report):
         name = f"{origin}: image {src!r}"
-        path = tree.check(base / src.split("#")[0].split("?")[0], name)
+        path = tree.check(base / src, name)  # src is the decoded file name, query and fragment dropped
         if path.suffix.lower() not in IMAGE_SUFFIXES:
             raise InputError(f"{origin}: {src!r} is not an image ({', '.join(sorted(IMAGE_SUFFIXES))})")
         try:

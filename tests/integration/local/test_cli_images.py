@@ -56,3 +56,18 @@ def test_comment_uploads_the_images_tokens_find_and_warns_about_the_rest(
     ).read_bytes()
     # Everything but the two destinations is byte-identical.
     assert body.endswith(REPORT.replace("plots/my%20roc.png", roc).replace("src=cm.png", f"src={cm}"))
+
+
+def test_an_image_whose_name_holds_hash_or_question_mark_is_found(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``%23``/``%3F`` decode to ``#``/``?`` in the file name; a real ``#fragment`` is dropped."""
+    monkeypatch.chdir(repo)
+    png(repo / "run#1?.png")
+    (repo / "report.md").write_text("# R\n\n![a](run%231%3F.png) ![b](run%231%3F.png#zoom)\n")
+    assert main(["comment", "update", "report.md"], {}) == 0
+    assert capsys.readouterr().err == ""
+    (store,) = (repo / ".cml" / "comments").glob("*.json")
+    body = json.loads(store.read_text())[0]["body"]
+    assert "run%231%3F.png" not in body
+    assert body.count("](../assets/") == 2
