@@ -67,3 +67,9 @@ class GateFailed(CmlError):
     """A regression gate (``--fail-on``) tripped."""
 
     exit_code = 8
+
+
+class HostError(CmlError):
+    """A machine reached over SSH (or adb) failed: unreachable, refused us, or a command on it failed."""
+
+    exit_code = 4
