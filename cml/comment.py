@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -60,17 +61,28 @@ def room(title: str, limit: int) -> int:
     return limit - len(marker(title, new_nonce())) - 1
 
 
-def compose(report: str, *, title: str, nonce: str, limit: int) -> tuple[str, bool]:
-    """The comment body: marker first, then the report cut to fit ``limit`` characters."""
-    head = marker(title, nonce) + "\n"
-
+def _cut_note(limit: int) -> Callable[[int], str]:
     def note(dropped: int) -> str:
         return (
             f"> [!NOTE]\n> This report was cut by {dropped:,} characters to fit the forge's "
             f"{limit:,}-character limit; the full report is in the job summary and the run's artifacts."
         )
 
-    body, cut = fit(report, limit - len(head), note)
+    return note
+
+
+def postable(report: str, *, title: str, limit: int) -> tuple[str, bool]:
+    """The part of ``report`` a ``limit``-character comment can hold (cut with the note), and whether
+    it was cut. Images are looked for, uploaded and relinked in this part only, so the work stays
+    bounded by the forge's limit, not by the report's size.
+    """
+    return fit(report, room(title, limit), _cut_note(limit))
+
+
+def compose(report: str, *, title: str, nonce: str, limit: int) -> tuple[str, bool]:
+    """The comment body: marker first, then the report cut to fit ``limit`` characters."""
+    head = marker(title, nonce) + "\n"
+    body, cut = fit(report, limit - len(head), _cut_note(limit))
     return head + body, cut
 
 

@@ -44,17 +44,20 @@ def register(sub: Any) -> None:
 def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     """Read the report, upload its images, then create or update the comment."""
     from cml import comment
+    from cml.forges import COMMENT_LIMITS
     from cml.log import logger
     from cml.markdown import image_warnings
 
     _forge.parse_target(args.target)
-    report = _forge.read_report(args.report)
-    files = _forge.local_image_files(report, args.report.parent, args.report)
-    for warning in image_warnings(report):
-        logger.warning(warning)
+    full = _forge.read_report(args.report)
     ctx = _forge.context(args, env)
     title = args.watermark_title or ctx.workflow
     sticky = args.verb == "update"
+    # Only what the forge can hold is searched for images: bounded work whatever the report's size.
+    report, cut = comment.postable(full, title=title, limit=COMMENT_LIMITS[ctx.forge])
+    files = _forge.local_image_files(report, args.report.parent, args.report)
+    for warning in image_warnings(report):
+        logger.warning(warning)
     if args.dry_run:
         return _dry_run(args, env, ctx, report, files, title, sticky)
     session = _forge.open_forge(args, env, ctx)
@@ -62,8 +65,8 @@ def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     target = _forge.resolve_target(args.target, ctx, forge)
     report = _forge.upload_images(report, files, forge)
     posted = comment.send(forge, target, report, title=title, sticky=sticky)
-    if posted.truncated:
-        ci.append_summary(ctx, report)
+    if cut or posted.truncated:
+        ci.append_summary(ctx, full if cut else report)
     if args.json:
         print(json.dumps({"action": posted.action, "url": posted.url, "id": posted.id}))
     else:

@@ -14,7 +14,7 @@ from typing import Any
 
 from cml.ci import CIContext
 from cml.errors import AuthError, ForgeError
-from cml.forges import Comment, Status, Target
+from cml.forges import COMMENT_LIMITS, Comment, Status, Target
 from cml.forges.github_http import Api
 
 _PER_PAGE = 100
@@ -27,7 +27,7 @@ class GitHubForge:
     """GitHub or GitHub Enterprise (``api_url`` = ``https://HOST/api/v3``)."""
 
     name = "github"
-    max_comment_chars = 65_536
+    max_comment_chars = COMMENT_LIMITS["github"]
 
     def __init__(self, ctx: CIContext, api: Api, assets_branch: str = "cml-assets") -> None:
         self.ctx = ctx

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from cml.ci import CIContext
 from cml.errors import ConfigError, ForgeError
-from cml.forges import Comment, Status, Target, retry
+from cml.forges import COMMENT_LIMITS, Comment, Status, Target, retry
 from cml.forges.gitlab_errors import Translator
 from cml.log import logger
 
@@ -34,7 +34,7 @@ class GitLabForge:
     """One project on one GitLab instance, reached with one token."""
 
     name = "gitlab"
-    max_comment_chars = 1_000_000
+    max_comment_chars = COMMENT_LIMITS["gitlab"]
 
     def __init__(self, ctx: CIContext, gl: gitlab.Gitlab) -> None:
         self.ctx = ctx

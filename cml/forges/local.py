@@ -25,7 +25,7 @@ from typing import Any
 
 from cml.ci import CIContext
 from cml.errors import ForgeError, InputError
-from cml.forges import Comment, Status, Target
+from cml.forges import COMMENT_LIMITS, Comment, Status, Target
 
 _PAGE_CSS = """
 body{font:15px/1.5 -apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:980px;margin:2em auto;
@@ -43,7 +43,7 @@ class LocalForge:
     """Comments stored as files; an HTML preview a person can open in a browser."""
 
     name = "local"
-    max_comment_chars = 1_000_000
+    max_comment_chars = COMMENT_LIMITS["local"]
 
     def __init__(self, root: Path, author: str) -> None:
         self.root = root / ".cml"

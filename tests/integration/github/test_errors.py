@@ -182,3 +182,28 @@ def test_unreachable_api_names_the_host(
     assert f"connection to {env['GITHUB_API_URL']} failed" in line
     assert "gave up after 6 attempts" in line
     assert len(sleeps) == 5
+
+
+def test_a_2mb_report_uploads_only_the_images_the_comment_can_hold(
+    fake: FakeGitHub, env: dict[str, str], cml: Cml, report: Path
+) -> None:
+    """Images are looked for in the part that fits the 65,536 characters: the rest is neither parsed
+    nor uploaded, so a 2 MB report costs what a 65 kB one does."""
+    from tests.integration.local.test_cli_local import png
+
+    for i in range(40):
+        png(report.parent / f"p{i}.png", (i, 0, 0))
+    filler = ("lorem ipsum " * 80 + "\n") * 50  # ~48 kB a section: the first one fits, the second does not
+    sections = [f"## part {i}\n\n![p{i}](p{i}.png)\n\n{filler}" for i in range(40)]
+    report.write_text("# big\n\n" + "\n".join(sections))
+    assert report.stat().st_size > 1_900_000
+    assert cml("comment", "update", str(report), env=env) == 0
+    [posted] = fake.repos[REPO].issue_comments
+    body = str(posted["body"])
+    assert len(body) <= 65536
+    assert "This report was cut by" in body
+    assert "## part 0" in body
+    assert "## part 1\n" not in body
+    assert len(fake.calls("POST", r"/git/blobs$")) == 1  # p0.png only
+    assert "?raw=true" in body
+    assert Path(env["GITHUB_STEP_SUMMARY"]).read_text().count("## part 39") == 1
