@@ -167,32 +167,28 @@ def _step(conn: Any, *, sending: bool = False) -> None:
         watch.sent = True
 
 
-class _HTTPConnection(HTTPConnection):
+class _Watched:
+    """The deadline's checkpoints, mixed into urllib3's connection classes (both schemes)."""
+
     def connect(self) -> None:
         _step(self)
-        super().connect()
+        super().connect()  # type: ignore[misc]
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         _step(self, sending=True)
-        super().request(*args, **kwargs)
+        super().request(*args, **kwargs)  # type: ignore[misc]
 
     def getresponse(self) -> Any:
         _step(self)
-        return super().getresponse()
+        return super().getresponse()  # type: ignore[misc]
 
 
-class _HTTPSConnection(HTTPSConnection):
-    def connect(self) -> None:
-        _step(self)
-        super().connect()
+class _HTTPConnection(_Watched, HTTPConnection):
+    pass
 
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _step(self, sending=True)
-        super().request(*args, **kwargs)
 
-    def getresponse(self) -> Any:
-        _step(self)
-        return super().getresponse()
+class _HTTPSConnection(_Watched, HTTPSConnection):
+    pass
 
 
 class _HTTPPool(HTTPConnectionPool):
