@@ -202,14 +202,13 @@ class _HTTPSPool(HTTPSConnectionPool):
 _POOLS: dict[str, type[HTTPConnectionPool]] = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
-class Guard(HTTPAdapter):
-    """A ``requests`` adapter holding a forge's traffic to the rules in the module docstring."""
+class Timed(HTTPAdapter):
+    """A plain ``requests`` adapter whose connections a :func:`watch` can cut: no origin rule, no token.
 
-    def __init__(self, rules: Rules) -> None:
-        super().__init__()
-        self.rules = rules
-        self.api = origin(rules.api_url)
-        self._state = threading.local()
+    For hosts cml sends no token to (runner package downloads, :mod:`cml.runner.package`): hold
+    ``with watch(seconds) as w:`` around the request and the reading of its body; ``w.fired`` tells a
+    connection the deadline cut from other faults.
+    """
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         """requests' pool manager, with connections the deadline watch can cut."""
@@ -222,6 +221,22 @@ class Guard(HTTPAdapter):
         if manager.pool_classes_by_scheme.get("http") is HTTPConnectionPool:
             manager.pool_classes_by_scheme = _POOLS
         return manager
+
+
+def watch(seconds: float) -> _Watch:
+    """A context manager that shuts the connection of this thread's request through a :class:`Timed`
+    adapter once ``seconds`` have passed (its ``fired`` says whether it did)."""
+    return _Watch(seconds)
+
+
+class Guard(Timed):
+    """A ``requests`` adapter holding a forge's traffic to the rules in the module docstring."""
+
+    def __init__(self, rules: Rules) -> None:
+        super().__init__()
+        self.rules = rules
+        self.api = origin(rules.api_url)
+        self._state = threading.local()
 
     def send(
         self,

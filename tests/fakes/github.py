@@ -220,9 +220,11 @@ class FakeGitHub(FakeServer):
         return Reply(200, [self.public(i) for i in chunk], headers)
 
     def _routes(self) -> None:
-        from tests.fakes import github_routes
+        from tests.fakes import github_routes, github_runners
 
         github_routes.register(self)
+        #: Self-hosted runners, their tokens and the downloads list (see tests/fakes/github_runners.py).
+        self.runners = github_runners.register(self)
 
 
 def git_sha(kind: str, data: bytes) -> str:

@@ -84,6 +84,10 @@ class FakeGitLab(FakeServer):
             ("GET", _P + r"/repository/commits/(?P<sha>\w+)/statuses", self._list_statuses),
         ):
             self.route(method, pattern, self._authed(fn))
+        from tests.fakes import gitlab_runners
+
+        #: Runners created with glrt- tokens, groups (see tests/fakes/gitlab_runners.py).
+        self.runners = gitlab_runners.register(self)
 
     # ---- set-up -------------------------------------------------------------------------------
     @property
