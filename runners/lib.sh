@@ -185,6 +185,7 @@ runner_paths() {
 
 # ensure_base: the runners' folder, owned by the runner user.
 ensure_base() {
+    [ -d "${base%/*}" ] || fail 1 "${base%/*} does not exist (pass home=, or give $ruser a home)"
     if [ ! -d "$base" ]; then
         mkdir -p "$base" || fail 1 "cannot create $base"
         [ "$self" = 1 ] || chown "$ruid:$rgid" "$base" || fail 1 "cannot chown $base"

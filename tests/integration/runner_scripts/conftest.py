@@ -25,7 +25,10 @@ from cml.runner import scripts
 from tests.integration.runner_scripts import standins
 
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (creates a runner user)")
-TEST_USER = "cml-test-runner"
+# One user per xdist worker: a worker that created it removes it while another may still use it.
+TEST_USER = "cml-test-runner" + (
+    f"-{os.environ['PYTEST_XDIST_WORKER']}" if "PYTEST_XDIST_WORKER" in os.environ else ""
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,6 +117,7 @@ def _ensure_user(name: str) -> None:
         subprocess.run(
             ["useradd", "--system", "--no-create-home", "--user-group", "--shell", "/bin/sh", name],
             check=True,
+            capture_output=True,
         )
 
 

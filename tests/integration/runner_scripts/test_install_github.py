@@ -334,3 +334,14 @@ def test_a_runner_cannot_change_mode_without_a_teardown(world: World) -> None:
 def test_a_missing_package_is_refused(world: World) -> None:
     done = world.run("install-github.sh", _jit(world, package=str(world.root / "nope.tar.gz")))
     assert (done.code, done.lines) == (2, [f"error=package {world.root}/nope.tar.gz is not a file"])
+
+
+def test_a_runner_user_without_a_home_folder_needs_home(world: World) -> None:
+    home = pwd.getpwnam(world.user).pw_dir
+    assert not Path(home).exists()  # the test user is created without one
+    done = world.run("install-github.sh", _jit(world, home=""))
+    assert (done.code, done.lines) == (
+        1,
+        [f"error={home} does not exist (pass home=, or give {world.user} a home)"],
+    )
+    assert fake.calls(world.record) == []
