@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPTS = sorted((ROOT / "image").glob("*.sh"))
+SCRIPTS = sorted([*(ROOT / "image").glob("*.sh"), *(ROOT / "runners").glob("*.sh")])
 
 
 def test_there_are_scripts_to_check() -> None:
-    assert {p.name for p in SCRIPTS} >= {"entrypoint.sh", "install.sh"}
+    assert {p.name for p in SCRIPTS} >= {"entrypoint.sh", "install.sh", "install-github.sh", "lib.sh"}
 
 
 @pytest.mark.skipif(
@@ -21,5 +21,8 @@ def test_there_are_scripts_to_check() -> None:
 )
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
 def test_shellcheck(script: Path) -> None:
-    done = subprocess.run(["shellcheck", str(script)], capture_output=True, text=True, check=False)
+    # -x: runners/*.sh source lib.sh beside them (shellcheck source=lib.sh, looked up in their folder)
+    done = subprocess.run(
+        ["shellcheck", "-x", script.name], capture_output=True, text=True, check=False, cwd=script.parent
+    )
     assert done.returncode == 0, done.stdout
