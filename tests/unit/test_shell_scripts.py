@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPTS = sorted((ROOT / "image").glob("*.sh"))
+SCRIPTS = sorted([*(ROOT / "image").glob("*.sh"), *(ROOT / "runners").glob("*.sh")])
 
 
 def test_there_are_scripts_to_check() -> None:
-    assert {p.name for p in SCRIPTS} >= {"entrypoint.sh", "install.sh"}
+    assert {p.name for p in SCRIPTS} >= {"entrypoint.sh", "install.sh", "probe.sh"}
 
 
 @pytest.mark.skipif(
     shutil.which("shellcheck") is None, reason="shellcheck is not installed (apt-get install shellcheck)"
 )
-@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_shellcheck(script: Path) -> None:
     done = subprocess.run(["shellcheck", str(script)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout

@@ -63,7 +63,7 @@ HIDDEN = frozenset(
     }
 )
 _SYSTEM_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
-_BUSYBOX_APPLETS = ("awk", "cat", "df", "grep", "head", "id", "ls", "sed", "tr", "uname", "cut", "timeout")
+_BUSYBOX_APPLETS = ("awk", "cat", "cut", "df", "dirname", "grep", "head", "id", "ls", "sed", "timeout", "tr")
 _addresses = itertools.count(2)
 T = TypeVar("T")
 
@@ -208,6 +208,7 @@ class FakeHost:
     def add_bin(self, name: str, body: str) -> Path:
         """A fake ``name`` on this host's PATH running the sh ``body`` (after logging to ran.log)."""
         path = self.bin / name
+        path.unlink(missing_ok=True)  # never write through a link (a busybox applet) to its target
         path.write_text(_fake(self.root, name, body))
         path.chmod(0o755)
         return path
