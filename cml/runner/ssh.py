@@ -28,6 +28,7 @@ import base64
 import hashlib
 import hmac
 import io
+import logging
 import os
 import posixpath
 import re
@@ -304,6 +305,7 @@ def _open(
     """An authenticated client for ``host`` over ``sock`` (None: a TCP connection)."""
     import paramiko
 
+    _quiet_paramiko()
     chosen = host.key or identity
     if not chosen:
         raise ConfigError(
@@ -338,6 +340,13 @@ def _open(
     if transport is not None:
         transport.set_keepalive(15)
     return client
+
+
+def _quiet_paramiko() -> None:
+    """paramiko logs a lost connection as ERROR with a traceback from its own thread; cml reports it
+    once, as one line. Its log is kept for ``--debug``."""
+    debug = logger.isEnabledFor(logging.DEBUG)
+    logging.getLogger("paramiko").setLevel(logging.DEBUG if debug else logging.CRITICAL + 1)
 
 
 def _connect_error(host: Host, exc: BaseException, timeout: float) -> BaseException:
@@ -443,7 +452,7 @@ class SshMachine:
                 out += channel.recv(_CHUNK)
             while channel.recv_stderr_ready():
                 err += channel.recv_stderr(_CHUNK)
-                if pid is None and b"\n" in err:
+                if pid is None:
                     pid = _take_pid(err)
             if len(out) > OUTPUT_CAP or len(err) > OUTPUT_CAP:
                 self._kill(channel, pid)
@@ -519,7 +528,9 @@ class SshMachine:
 #: Commands run under sh, which first tells its pid on stderr: sshd starts each command in a session
 #: of its own (setsid), so that pid names the process group to kill when the command overruns.
 _WRAPPER = 'echo "cml-pid=$$" >&2; exec sh -c "$1"'
-_PID_LINE = re.compile(rb"cml-pid=(\d+)\n")
+_PID_LINE = re.compile(rb"(?:\A|(?<=\n))cml-pid=(\d+)\n")
+#: Login-shell noise (a profile's warning) may come first; past this much, give up looking.
+_PID_WITHIN = 65_536
 
 
 def _wrap(command: str) -> str:
@@ -527,11 +538,12 @@ def _wrap(command: str) -> str:
     return f"exec sh -c {shlex.quote(_WRAPPER)} sh {shlex.quote(command)}"
 
 
-def _take_pid(err: bytearray) -> int:
-    """The pid line at the start of ``err``, removed from it; 0 when the shell did not print one."""
-    found = _PID_LINE.match(err)
+def _take_pid(err: bytearray) -> int | None:
+    """The wrapper's pid line in ``err``, cut out of it; None while it may still come, 0 when it will not
+    (the command's own stderr follows the line, so the first one found is the wrapper's)."""
+    found = _PID_LINE.search(err)
     if found is None:
-        return 0
+        return 0 if len(err) > _PID_WITHIN else None
     pid = int(found.group(1))  # before the cut: the match reads the buffer it was made on
-    del err[: found.end()]
+    del err[found.start() : found.end()]
     return pid

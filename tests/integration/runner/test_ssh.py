@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -371,3 +372,20 @@ def _wait(condition: Callable[[], bool], seconds: float = 5) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def test_a_server_that_never_speaks_ssh_is_a_host_error_within_the_timeout(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        host = Host(user="root", address="127.0.0.1", port=server.getsockname()[1])
+        started = time.monotonic()
+        with pytest.raises(HostError) as caught:
+            connect(host, identity=_pair()[0], known_hosts=Path("/nonexistent"), timeout=1)
+    assert caught.value.exit_code == 4
+    assert _one_line(caught.value).startswith(f"host {host.name}: SSH failed: ")
+    assert time.monotonic() - started < 10
+    time.sleep(0.3)  # paramiko's thread logs the failure after connect returned, if it logs at all
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("paramiko")] == []
