@@ -109,7 +109,10 @@ def _trust(host: Host, known_hosts: Path) -> _Trust:
     name = known_hosts_name(host)
     if host.host_key:
         kind, data = host.host_key.split()[:2]
-        pinned = paramiko.PKey.from_type_string(kind, base64.b64decode(data))
+        try:
+            pinned = paramiko.PKey.from_type_string(kind, base64.b64decode(data))
+        except Exception:  # hosts.py checked the shape; the key material itself may still be bad
+            raise InputError(f"host {host.name}: host_key: not a valid {kind} public key") from None
         return _Trust(
             name=name, keys=(pinned,), revoked=frozenset(), source="the inventory's host_key", file=None
         )

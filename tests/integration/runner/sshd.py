@@ -225,6 +225,10 @@ class FakeHost:
         """How many commands sshd started for exec requests (its log does not show their text)."""
         return self.log_text().count("Starting session: command for ")
 
+    def channels(self) -> int:
+        """How many session channels clients opened (each command, each SFTP session)."""
+        return self.log_text().count("server_input_channel_open: ctype session ")
+
     def sftp_sessions(self) -> int:
         """How many SFTP sessions sshd started."""
         return self.log_text().count("Starting session: subsystem 'sftp' for ")

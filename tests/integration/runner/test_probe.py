@@ -44,6 +44,7 @@ def test_x64_arm64_and_gpu_hosts_each_in_one_round_trip(ssh_lab: Lab) -> None:
     for fake in (x64, arm, gpu, arm_busybox):
         assert fake.logins() == 1
         assert fake.execs() == 1  # one command: the script came on its stdin
+        assert fake.channels() == 1
         assert fake.sftp_sessions() == 0
         result = found[fake.host.address]
         assert (result.os, result.os_version, result.user, result.root) == (os_id, os_version, "root", True)

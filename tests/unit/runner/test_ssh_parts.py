@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 
@@ -11,7 +13,8 @@ import pytest
 
 from cml.errors import InputError
 from cml.runner import Host
-from cml.runner.ssh import _glob, _names_match, _take_pid, _wrap, known_hosts_name, load_key
+from cml.runner.hosts import check_host_key
+from cml.runner.ssh import _glob, _names_match, _take_pid, _wrap, connect, known_hosts_name, load_key
 from tests.integration.runner.sshd import _pair
 
 
@@ -80,3 +83,16 @@ def test_an_identity_file_is_read_and_a_bad_one_named(tmp_path: Path) -> None:
     (tmp_path / "big").write_text("x" * 70_000)
     with pytest.raises(InputError, match="over cml's limit"):
         load_key(str(tmp_path / "big"))
+
+
+def test_a_pinned_key_with_bad_key_material_is_refused_before_connecting(tmp_path: Path) -> None:
+    blob = struct.pack(">I", 11) + b"ssh-ed25519" + struct.pack(">I", 5) + b"short"
+    pinned = f"ssh-ed25519 {base64.b64encode(blob).decode()}"
+    assert check_host_key(pinned) == pinned  # the shape is right
+    identity = tmp_path / "id"
+    identity.write_text(_pair()[0])
+    host = Host(user="root", address="127.0.0.1", port=9, host_key=pinned)
+    with pytest.raises(
+        InputError, match=r"^host root@127\.0\.0\.1:9: host_key: not a valid ssh-ed25519 public key$"
+    ):
+        connect(host, identity=str(identity), known_hosts=tmp_path / "known_hosts")
