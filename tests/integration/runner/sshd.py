@@ -64,7 +64,7 @@ HIDDEN = frozenset(
 )
 _SYSTEM_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 _BUSYBOX_APPLETS = ("awk", "cat", "cut", "df", "dirname", "grep", "head", "id", "ls", "sed", "timeout", "tr")
-_addresses = itertools.count(2)
+_addresses = itertools.count()
 T = TypeVar("T")
 
 
@@ -149,6 +149,13 @@ def _children(pid: int) -> list[int]:
             found.append(child)
             todo.append(child)
     return found
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def _marked(marker: str) -> list[int]:
@@ -292,6 +299,14 @@ class FakeHost:
             _kill([self.proc.pid, *_children(self.proc.pid)])
             self.proc.wait()
         _kill(_marked(self.marker))
+
+    def drop(self) -> None:
+        """sshd dies but the host lives: SIGKILL sshd and every connection's sshd; the commands they
+        started keep running (as after a network drop). :meth:`start` brings sshd back."""
+        if self.proc is not None:
+            sshds = [p for p in _children(self.proc.pid) if _comm(p) == "sshd"]
+            _kill([self.proc.pid, *sshds])
+            self.proc.wait()
 
     def stop(self) -> None:
         """Stop sshd and end every process this host started (daemons included)."""

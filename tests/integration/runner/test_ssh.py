@@ -389,3 +389,17 @@ def test_a_server_that_never_speaks_ssh_is_a_host_error_within_the_timeout(
     assert time.monotonic() - started < 10
     time.sleep(0.3)  # paramiko's thread logs the failure after connect returned, if it logs at all
     assert [r.getMessage() for r in caplog.records if r.name.startswith("paramiko")] == []
+
+
+def test_a_dropped_sshd_leaves_the_command_running_and_comes_back(ssh_lab: Lab) -> None:
+    fake = ssh_lab.host()
+    with _connect(ssh_lab, fake.host) as machine:
+        threading.Timer(0.5, fake.drop).start()
+        with pytest.raises(HostError, match=rf"^host {re.escape(fake.host.name)}: connection lost running"):
+            machine.run("sleep 30")
+    assert _marked(fake.marker)  # the command outlived its connection
+    fake.start()
+    with _connect(ssh_lab, fake.host) as machine:
+        assert machine.run("echo back").out == "back\n"
+    fake.stop()
+    assert _wait(lambda: not _marked(fake.marker))
