@@ -57,7 +57,7 @@ class Machine(Protocol):
     host: Host
 
     def run(self, command: str, *, stdin: bytes = b"", timeout: float | None = None) -> Done:
-        """Run ``command`` with the login shell; raises HostError on a lost connection or timeout."""
+        """Run ``command`` with sh (via the login shell); raises HostError on a lost connection or timeout."""
         ...
 
     def put(self, data: bytes, path: str, *, mode: int = 0o644) -> None:

@@ -13,13 +13,19 @@ SCRIPTS = sorted([*(ROOT / "image").glob("*.sh"), *(ROOT / "runners").glob("*.sh
 
 
 def test_there_are_scripts_to_check() -> None:
-    assert {p.name for p in SCRIPTS} >= {"entrypoint.sh", "install.sh", "install-github.sh", "lib.sh"}
+    assert {p.name for p in SCRIPTS} >= {
+        "entrypoint.sh",
+        "install.sh",
+        "install-github.sh",
+        "lib.sh",
+        "probe.sh",
+    }
 
 
 @pytest.mark.skipif(
     shutil.which("shellcheck") is None, reason="shellcheck is not installed (apt-get install shellcheck)"
 )
-@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_shellcheck(script: Path) -> None:
     # -x: runners/*.sh source lib.sh beside them (shellcheck source=lib.sh, looked up in their folder)
     done = subprocess.run(
