@@ -41,7 +41,7 @@ from cml.log import logger
 from cml.runner import Host, Machine
 
 HARNESS = Path(__file__).with_name("harness.py")
-PIP_INSTALL = "pip install ai-edge-litert (or pip install 'cml-suite[bench]')"
+PIP_INSTALL = "pip install ai-edge-litert, or pip install 'cml-suite[bench]'"
 #: The packages a device needs; ai-edge-litert brings its own small dependencies.
 DEVICE_PACKAGES = ("ai-edge-litert", "numpy")
 _SERIAL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
