@@ -25,7 +25,7 @@ def main(out: Path) -> None:
     )
     samples = np.random.default_rng(0).random((32, 8), dtype=np.float32)
 
-    def representative():  # type: ignore[no-untyped-def]
+    def representative():
         for row in samples:
             yield [row[None, :]]
 

@@ -27,7 +27,7 @@ def _harness(payload: bytes) -> tuple[int, dict[str, object], str]:
 
 def test_the_harness_times_real_models_in_shuffled_rounds(tiny_models: dict[str, Path]) -> None:
     models = {v: str(tiny_models[v]) for v in ("fp32", "dynamic", "int8")}
-    code, result, _ = _harness(job(models, QUICK, str(tiny_models["inputs"])))  # type: ignore[arg-type]
+    code, result, _ = _harness(job(models, QUICK, str(tiny_models["inputs"])))
     assert code == 0
     assert str(result["runtime"]).startswith("ai-edge-litert ")
     assert result["arch"]
@@ -48,14 +48,14 @@ def test_the_harness_times_real_models_in_shuffled_rounds(tiny_models: dict[str,
             assert run["init_ms"] > 0
             assert run["first_ms"] > 0
             assert run["peak_rss_kb"] > 10_000  # the process holds Python, numpy and the runtime
-    again = _harness(job(models, QUICK, None))[1]  # type: ignore[arg-type]
+    again = _harness(job(models, QUICK, None))[1]
     assert again["order"] == order  # the same seed, the same shuffle
 
 
 def test_stdout_holds_only_the_json_even_when_the_runtime_logs(tiny_models: dict[str, Path]) -> None:
     done = subprocess.run(
         [sys.executable, "-I", harness_module.__file__],
-        input=job({"fp32": str(tiny_models["fp32"])}, QUICK, None),  # type: ignore[dict-item]
+        input=job({"fp32": str(tiny_models["fp32"])}, QUICK, None),
         capture_output=True,
         check=False,
     )

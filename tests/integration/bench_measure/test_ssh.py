@@ -29,7 +29,7 @@ def _target(lab: Lab, fake: FakeHost, **options: object) -> SshTarget:
     spec = f"ssh://{fake.host.user}@{fake.host.address}:{fake.host.port}"
     target = parse_target(
         spec,
-        TargetOptions(identity=str(lab.identity), known_hosts=lab.known_hosts, **options),  # type: ignore[arg-type]
+        TargetOptions(identity=str(lab.identity), known_hosts=lab.known_hosts, **options),
     )
     assert isinstance(target, SshTarget)
     return target
