@@ -31,7 +31,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ _SERIAL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 class TargetOptions:
     """What the targets need beyond their spec (``cml bench``'s flags)."""
 
-    identity: str | None = None  # --identity KEY_FILE, or the key text of CML_SSH_KEY
+    identity: str | Path | None = None  # --identity KEY_FILE or the key text; None: CML_SSH_KEY
     known_hosts: Path | None = None  # --known-hosts; None: ~/.ssh/known_hosts
     accept_new: bool = False  # --accept-new
     setup: bool = False  # --setup: make a venv with ai-edge-litert on ssh targets
@@ -59,13 +59,14 @@ class TargetOptions:
     timeout: float | None = None  # seconds for one harness run; None: from the method
 
 
-def parse_target(spec: str, options: TargetOptions | None = None) -> Target:
-    """The target ``spec`` names: ``local``, ``ssh://user@host[:port]`` or ``adb://SERIAL``.
+def parse_target(spec: str, options: TargetOptions | None = None, **given: Any) -> Target:
+    """The target ``spec`` names: ``local``, ``ssh://user@host[:port]`` or ``adb://SERIAL``; ``given``
+    sets :class:`TargetOptions` fields by keyword (``setup=True``, ``benchmark_binary=Path(...)``).
 
     Raises UsageError (exit 2) naming ``--target`` for anything else, a malformed host or serial, or a
     value starting with ``-``.
     """
-    options = options or TargetOptions()
+    options = replace(options or TargetOptions(), **given)
     if spec.startswith("-"):
         raise UsageError(f"--target {spec!r} may not start with '-'")
     if spec == "local":
@@ -314,16 +315,21 @@ class SshTarget:
         self, models: dict[Variant, Path], method: Method, inputs: Path | None
     ) -> dict[Variant, dict[int, Latency]]:
         """Copy the harness and ``models`` to the host, run it there, bring back its JSON, clean up.
+        The identity is ``options.identity``, else the key text in ``CML_SSH_KEY`` (registered as a secret).
 
         Raises as :func:`cml.runner.ssh.connect` does; ConfigError (exit 3) when the host lacks
         ai-edge-litert (naming --setup) or cannot have it (naming adb://); HostError (exit 4) when a
         command fails there.
         """
-        from cml.runner.ssh import connect, default_known_hosts
+        import os
+
+        from cml.runner.ssh import connect, default_known_hosts, identity_from
 
         known = self.options.known_hosts or default_known_hosts()
+        given = self.options.identity
+        identity = str(given) if given is not None else identity_from(None, os.environ)
         with connect(
-            self.host, identity=self.options.identity, known_hosts=known, accept_new=self.options.accept_new
+            self.host, identity=identity, known_hosts=known, accept_new=self.options.accept_new
         ) as machine:
             plat = self._ready(machine)
             folder = self._folder(machine)

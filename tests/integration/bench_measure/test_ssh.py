@@ -72,6 +72,23 @@ def test_ssh_target_times_real_models_and_cleans_up(
     assert _leftovers() == before  # the temp folder is gone
 
 
+def test_the_identity_can_come_from_cml_ssh_key(
+    ssh_lab: Lab,
+    tiny_models: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    fake = ssh_lab.host(bins={"python3": VENV_PYTHON})
+    monkeypatch.setenv("CML_SSH_KEY", ssh_lab.identity_text)
+    spec = f"ssh://{fake.host.user}@{fake.host.address}:{fake.host.port}"
+    target = parse_target(spec, known_hosts=ssh_lab.known_hosts)
+    assert target.time({"fp32": tiny_models["fp32"]}, QUICK, None)["fp32"][1].runs == 6
+    assert fake.logins() == 1
+    out, err = capfd.readouterr()
+    secret = ssh_lab.identity_text.strip().splitlines()[1]
+    assert secret not in out + err
+
+
 def test_an_unknown_host_key_is_refused_before_anything_is_copied(
     ssh_lab: Lab, tiny_models: dict[str, Path]
 ) -> None:

@@ -3,6 +3,8 @@ nothing that could become an option of ssh or adb."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from cml.bench.targets import AdbTarget, LocalTarget, SshTarget, TargetOptions, parse_target
@@ -80,3 +82,21 @@ def test_anything_else_is_a_usage_error(spec: str, message: str) -> None:
     assert caught.value.exit_code == 2
     assert str(caught.value) == message
     assert "\n" not in str(caught.value)
+
+
+def test_options_by_keyword_as_the_orchestration_passes_them() -> None:
+    target = parse_target(
+        "ssh://pi@board", setup=True, identity=Path("keys/ci"), known_hosts=Path("kh"), accept_new=True
+    )
+    assert isinstance(target, SshTarget)
+    assert target.options == TargetOptions(
+        setup=True, identity=Path("keys/ci"), known_hosts=Path("kh"), accept_new=True
+    )
+    adb = parse_target("adb://R58M", TargetOptions(setup=True), benchmark_binary=Path("bm"))
+    assert isinstance(adb, AdbTarget)
+    assert adb.options == TargetOptions(setup=True, benchmark_binary=Path("bm"))
+
+
+def test_an_unknown_option_is_a_type_error() -> None:
+    with pytest.raises(TypeError):
+        parse_target("local", sudo=True)
