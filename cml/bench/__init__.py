@@ -115,6 +115,7 @@ class Target(Protocol):
     """Somewhere a harness can run: copies models there, runs, brings back JSON."""
 
     info: TargetInfo
+    errors: dict[Variant, str]  # one line per variant the last time() could not run (absent from its result)
 
     def time(
         self, models: dict[Variant, Path], method: Method, inputs: Path | None
