@@ -85,10 +85,10 @@ def parse_target(spec: str, options: TargetOptions | None = None, **given: Any) 
 
 def _ssh_host(spec: str) -> Host:
     """The Host of ``ssh://user@host[:port]``; UsageError naming --target."""
-    from cml.runner.hosts import _split
+    from cml.runner.hosts import split_spec
 
     try:
-        user, address, port = _split(spec.removeprefix("ssh://"))
+        user, address, port = split_spec(spec.removeprefix("ssh://"))
     except ValueError as exc:
         raise UsageError(f"--target {spec!r}: {exc}") from None
     if user is None:

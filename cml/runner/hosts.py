@@ -86,7 +86,7 @@ def _check_port(port: object) -> int:
     return port
 
 
-def _split(spec: str) -> tuple[str | None, str, int | None]:
+def split_spec(spec: str) -> tuple[str | None, str, int | None]:
     """``[user@]host[:port]`` (IPv6 as ``[addr]``) checked field by field; ValueError saying why."""
     user, at, rest = spec.rpartition("@")
     if not rest:
@@ -117,7 +117,7 @@ def parse_host(spec: str) -> Host:
     Raises UsageError (exit 2) naming ``-H/--host`` when a field is missing or malformed.
     """
     try:
-        user, address, port = _split(spec)
+        user, address, port = split_spec(spec)
         if user is None:
             raise ValueError("expected user@host[:port] (the user is required)")
     except ValueError as exc:
@@ -233,7 +233,7 @@ def _host(fields: Mapping[Any, Any], where: str, folder: Path, allowed: tuple[st
     if not isinstance(spec, str):
         raise ValueError(f"{where}.host: expected user@host[:port] or a host name")
     try:
-        user, address, port = _split(spec)
+        user, address, port = split_spec(spec)
     except ValueError as exc:
         raise ValueError(f"{where}.host: {exc}") from None
     user = user or _field(fields, "user", where, _check_user)
