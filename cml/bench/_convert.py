@@ -43,11 +43,12 @@ def run(job: Event, out: TextIO) -> None:
     with tempfile.TemporaryDirectory(prefix="cml-bench-") as tmp:
         source = load(tf, model, job["kind"], Path(tmp))
         calib = _calibration(job, source, model)
+        reference = _reference(job, source, model)  # checked before anything is converted
         out_dir, log = Path(job["out_dir"]), job["log"]
 
         def work(item: str) -> Event:
             if item == "original":
-                return _save_reference(job, source, model)
+                return _save_reference(reference, source, job["reference_out"])
             return _variant(tf, source, item, calib, out_dir / f"{item}.tflite", log)
 
         each(out, job["items"], work)
@@ -118,17 +119,27 @@ def _calibration(job: Event, source: Source, model: Path) -> Any:
     return x
 
 
-def _save_reference(job: Event, source: Source, model: Path) -> Event:
-    """Run the original model on accuracy's inputs and save its outputs to ``job["reference_out"]``."""
+def _reference(job: Event, source: Source, model: Path) -> Any:
+    """Accuracy's inputs when the original's outputs are to be saved (None otherwise), checked."""
+    if "original" not in job["items"]:
+        return None
+    found = data.reference(_path(job["eval"]), _path(job["representative"]))
+    if found is None:
+        return None
+    x, _, file = found
+    if source.shape is not None:
+        data.check_shape(x, source.shape, file, str(model))
+    return x
+
+
+def _save_reference(x: Any, source: Source, out: str) -> Event:
+    """Run the original model on accuracy's inputs ``x`` and save its outputs to ``out``."""
     import numpy as np
 
-    found = data.reference(_path(job["eval"]), _path(job["representative"]))
-    if found is None or source.shape is None:
+    if x is None:
         return {"error": "no inputs to run the original model on"}
-    x, _, file = found
-    data.check_shape(x, source.shape, file, str(model))
-    np.save(job["reference_out"], np.asarray(source.predict(x)))
-    return {"path": job["reference_out"]}
+    np.save(out, np.asarray(source.predict(x)))
+    return {"path": out}
 
 
 def _variant(tf: Any, source: Source, variant: str, calib: Any, out: Path, log: str) -> Event:
