@@ -57,14 +57,15 @@ def run_items(job: Event, items: Sequence[str], log: Path, what: str) -> Outcome
                 raise_fatal(event, log)
             if event["event"] == "done":
                 outcome.done[event["item"]] = event
-        started = [e["item"] for e in events if e["event"] == "start" and e["item"] not in outcome.done]
+        started = [e["item"] for e in events if e["event"] == "start"]
+        pending = [item for item in started if item not in outcome.done]
         if died and not started:
             raise CmlError(f"{what}: {died} before it began; its output is in {log}")
-        if died:
-            outcome.crashed[started[-1]] = f"{died}; its output is in {log}"
+        if died and pending:
+            outcome.crashed[pending[-1]] = f"{died}; its output is in {log}"
         left = [i for i in left if i not in outcome.done and i not in outcome.crashed]
         if not died:
-            break
+            break  # a clean end: whatever is left was not asked for by the job
     return outcome
 
 
@@ -91,9 +92,18 @@ def _run(job: Event, log: Path) -> tuple[list[Event], str]:
         env=child_env(os.environ),
         check=False,
     )
-    events = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    events = [event for line in done.stdout.splitlines() if (event := _event(line)) is not None]
     finished = any(e["event"] in {"end", "fatal"} for e in events)
     return events, "" if done.returncode == 0 and finished else _death(done.returncode)
+
+
+def _event(line: str) -> Event | None:
+    """One result line as an event; None for anything else (a line cut short by a crash)."""
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) and isinstance(event.get("event"), str) else None
 
 
 def _death(returncode: int) -> str:

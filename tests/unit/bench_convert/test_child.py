@@ -125,3 +125,25 @@ def test_the_child_answers_a_bad_job_on_its_result_channel_and_logs_the_tracebac
         {"event": "fatal", "kind": "other", "message": "m.tflite: KeyError: 'fp32'"},
     ]
     assert "Traceback" in log.read_text(encoding="utf-8")
+
+
+def test_a_crash_after_the_last_item_loses_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "python"
+    body = _FAKE.format(python=sys.executable, crash="none").replace(
+        'print(json.dumps({"event": "end"}), flush=True)', "os.kill(os.getpid(), signal.SIGSEGV)"
+    )
+    assert "SIGSEGV)" in body.splitlines()[-1]
+    fake.write_text(body, encoding="utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(fake))
+    log = tmp_path / "c.log"
+    outcome = _child.run_items({"job": "convert"}, ["fp32", "int8"], log, "m.keras: converting it")
+    assert sorted(outcome.done) == ["fp32", "int8"]
+    assert outcome.crashed == {}
+    assert log.read_text(encoding="utf-8").splitlines() == ["run fp32,int8"]  # not run again
+
+
+@pytest.mark.parametrize("line", ['{"event": "done", "it', "[1, 2]", '{"no": "event"}', "", "noise"])
+def test_a_line_that_is_not_an_event_is_ignored(line: str) -> None:
+    assert _child._event(line) is None
+    assert _child._event('{"event": "end"}') == {"event": "end"}
