@@ -151,6 +151,7 @@ def bench(
     evaluate([*opts.rules], _rows(expected(opts, targets), None))  # unknown metric names fail now
     base, origin = find_base(opts, ctx=ctx, forge=forge, cwd=cwd, token=token)
     out = opts.output
+    logger.info("cml bench: converting %s to %s", opts.model, ", ".join(opts.variants))
     converted = layers.convert(
         opts.model,
         opts.variants,
