@@ -210,7 +210,7 @@ def section(results: Results, title: str = TITLE) -> str:
 
 def figure(results: Results, base: Results | None) -> Any:
     """The latency plot: median per variant, one bar series per target and thread count, the base's
-    beside each (``... (base)``). A ``cml.report.plots.Figure``; None when nothing was timed."""
+    before each (``... (base)``). A ``cml.report.plots.Figure``; None when nothing was timed."""
     from cml.report.figures import plots_module
 
     plots = plots_module()
@@ -219,7 +219,7 @@ def figure(results: Results, base: Results | None) -> Any:
     for info in results.targets:
         for n in results.method.threads:
             label = f"{info.name} · {n}t" if many else "head"
-            for name, source in ((label, results), (f"{label} (base)" if many else "base", base)):
+            for name, source in ((f"{label} (base)" if many else "base", base), (label, results)):
                 points = [(v.variant, _latency(v, info.name, n)) for v in (source.variants if source else ())]
                 kept = [(x, lat.median) for x, lat in points if lat is not None]
                 if kept:

@@ -131,9 +131,9 @@ def test_sizes(n: int, text: str) -> None:
 def test_figure_has_head_and_base_series() -> None:
     fig = render.figure(results(), results(scale=2))
     assert fig.kind == "bar"
-    assert [s.name for s in fig.series] == ["head", "base"]
-    assert list(fig.series[0].x) == ["fp32", "dynamic", "fp16", "int8"]
-    assert fig.series[1].y[3] == pytest.approx(9.8)
+    assert [s.name for s in fig.series] == ["base", "head"]
+    assert list(fig.series[1].x) == ["fp32", "dynamic", "fp16", "int8"]
+    assert fig.series[0].y[3] == pytest.approx(9.8)
     many = render.figure(results(targets=(LOCAL, ADB), threads=(1, 4)), None)
     assert [s.name for s in many.series] == ["local · 1t", "local · 4t", "adb://R58M · 1t", "adb://R58M · 4t"]
     assert render.figure(Results(model="m"), None) is None
