@@ -72,3 +72,14 @@ def test_the_model_is_required(capsys: pytest.CaptureFixture[str]) -> None:
         main(["bench"], {})
     assert info.value.code == 2
     assert "the following arguments are required: MODEL" in capsys.readouterr().err
+
+
+def test_readme_documents_every_flag() -> None:
+    from cml.cli import build_parser
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### `cml bench MODEL`") : readme.index("### The image")]
+    sub = build_parser()._subparsers._group_actions[0].choices["bench"]  # type: ignore[union-attr]
+    flags = {s for a in sub._actions for s in a.option_strings if s.startswith("--") and s != "--help"}
+    missing = sorted(f for f in flags if f not in section)
+    assert not missing, f"README's cml bench section lacks {missing}"
