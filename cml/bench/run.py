@@ -186,6 +186,12 @@ def bench(
     )
 
 
+def outside_git(cwd: Path) -> CIContext:
+    """The context of a run in a folder outside any git repository: no commit, so no stored baseline
+    and nowhere to post (``--baseline FILE`` still compares)."""
+    return CIContext(provider="local", forge="local", repo=cwd.name, sha="", workdir=cwd)
+
+
 def expected(opts: Options, targets: Sequence[Target]) -> list[str]:
     """The metric names a run of ``opts`` can produce (to check ``--fail-on`` names before running)."""
     lat = Latency(median=1, p90=1, p99=1, min=1, std=0, cv=0, runs=1, init_ms=1, first_ms=1, peak_rss_kb=1)

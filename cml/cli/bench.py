@@ -15,7 +15,7 @@ from typing import Any
 
 from cml.bench import VARIANTS, Variant
 from cml.cli import _forge
-from cml.errors import GateFailed, UsageError
+from cml.errors import ConfigError, GateFailed, UsageError
 
 
 def register(sub: Any) -> None:
@@ -157,9 +157,15 @@ def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from cml.bench import run
 
     opts = options(args)
-    ctx = _forge.context(args, env)
-    session = _forge.open_forge(args, env, ctx) if args.post or ctx.forge == "local" else None
-    token = "" if args.baseline else _forge.token(args, env, ctx, required=False)
+    try:
+        ctx = _forge.context(args, env)
+    except ConfigError:
+        if args.post:
+            raise
+        ctx = run.outside_git(Path.cwd())  # an ad-hoc run in a plain folder: nothing to compare or post
+    in_git = bool(ctx.sha)
+    session = _forge.open_forge(args, env, ctx) if in_git and (args.post or ctx.forge == "local") else None
+    token = "" if args.baseline or not in_git else _forge.token(args, env, ctx, required=False)
     done = run.bench(opts, ctx=ctx, forge=session.forge if session else None, cwd=Path.cwd(), token=token)
     if args.json:
         print(json.dumps(run.summary(done)))

@@ -214,3 +214,20 @@ def test_github_push_then_pr_with_plot_and_a_forged_block_ignored(
     for text in (out, err, body, (tmp_path / "step_summary.md").read_text()):
         assert GH_TOKEN not in text
     assert "Mobile benchmark" in (tmp_path / "step_summary.md").read_text()
+
+
+def test_outside_git_it_runs_but_cannot_post(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    standin.install(monkeypatch)
+    layers(monkeypatch)
+    (tmp_path / "m.tflite").write_bytes(b"TFL3")
+    code, out, err = cml(capsys, "bench", "m.tflite", "--json")
+    assert (code, err) == (0, "")
+    summary = json.loads(out)
+    assert (summary["baseline"], summary["posted"]) == (None, None)
+    assert "Model `m.tflite`. Median" in (tmp_path / "cml-bench" / "report.md").read_text()
+    code, _, err = cml(capsys, "bench", "m.tflite", "--post")
+    assert code == 3
+    assert err.startswith(f"cml: error: {tmp_path} is not inside a git repository")
