@@ -146,6 +146,13 @@ def bench(
     """Run the whole benchmark (see the module docstring); raises InputError/UsageError (exit 2) for
     bad input before any work, ConfigError (3) for a missing runtime, HostError (4) for a target that
     cannot be reached, ForgeError (4) when posting fails."""
+    for flag, path in (
+        ("MODEL", opts.model),
+        ("--eval", opts.eval_data),
+        ("--representative", opts.representative),
+    ):
+        if path is not None and not path.exists():
+            raise InputError(f"{path}: no such file or folder ({flag})")
     layers = layers or parts()
     targets = [layers.parse_target(spec, **opts.target_options.given()) for spec in opts.targets]
     evaluate([*opts.rules], _rows(expected(opts, targets), None))  # unknown metric names fail now

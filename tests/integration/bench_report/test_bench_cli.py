@@ -33,9 +33,9 @@ from tests.unit.bench_report.standins import make_parts
 @pytest.fixture
 def project(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """``repo`` with a model and metrics on main (cwd), the Chromium renderer replaced by the stand-in."""
-    (repo / ".gitignore").write_text(".cml/\ncml-bench/\ncml-report/\nmodel.keras\nmetrics.json\n")
+    (repo / ".gitignore").write_text(".cml/\ncml-bench/\ncml-report/\nmodel.keras\nmetrics.json\ne.npz\n")
     commit_all(repo, "project")
-    write(repo, {"model.keras": "keras", "metrics.json": '{"accuracy": 0.9}'})
+    write(repo, {"model.keras": "keras", "metrics.json": '{"accuracy": 0.9}', "e.npz": "npz"})
     monkeypatch.chdir(repo)
     standin.install(monkeypatch)
     return repo

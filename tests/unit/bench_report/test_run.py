@@ -71,6 +71,7 @@ def test_a_run_writes_report_results_plot_and_models(work: Path) -> None:
 def test_accuracy_with_eval_data_against_the_original(work: Path) -> None:
     parts, calls = make_parts()
     eval_data = work / "eval.npz"
+    eval_data.write_bytes(b"npz")
     done = bench(_opts(work, eval_data=eval_data), ctx=_ctx(work), forge=None, cwd=work, layers=parts)
     (evaluate,) = [args for name, args in calls.log if name == "evaluate"]
     assert evaluate == (["dynamic", "fp16", "fp32", "int8"], work / "model.keras", eval_data, None)
@@ -80,6 +81,8 @@ def test_accuracy_with_eval_data_against_the_original(work: Path) -> None:
 def test_a_tflite_model_has_no_original(work: Path) -> None:
     parts, calls = make_parts()
     model = work / "m.tflite"
+    model.write_bytes(b"TFL3")
+    (work / "r.npy").write_bytes(b"npy")
     bench(
         _opts(work, model=model, representative=work / "r.npy"),
         ctx=_ctx(work),
@@ -92,6 +95,15 @@ def test_a_tflite_model_has_no_original(work: Path) -> None:
     assert evaluate[3] == work / "r.npy"
     time = next(args for name, args in calls.log if name == "time")
     assert time[3] == work / "r.npy"  # timing inputs: the representative data
+
+
+def test_missing_inputs_fail_before_any_work(work: Path) -> None:
+    parts, calls = make_parts()
+    with pytest.raises(InputError, match=r"nope\.keras: no such file or folder \(MODEL\)"):
+        bench(_opts(work, model=work / "nope.keras"), ctx=_ctx(work), forge=None, cwd=work, layers=parts)
+    with pytest.raises(InputError, match=r"e\.npz: no such file or folder \(--eval\)"):
+        bench(_opts(work, eval_data=work / "e.npz"), ctx=_ctx(work), forge=None, cwd=work, layers=parts)
+    assert calls.log == []
 
 
 def test_a_bad_target_or_an_unknown_metric_fails_before_any_work(work: Path) -> None:
