@@ -25,14 +25,15 @@ from typing import Literal, TextIO
 from cml.cli import main as cml_main
 from cml.errors import GateFailed, UsageError
 
-Kind = Literal["one", "many", "list", "bool"]
+Kind = Literal["arg", "one", "many", "list", "bool"]
 
 
 @dataclass(frozen=True, kw_only=True)
 class Flag:
     """One action input and the cml option it becomes.
 
-    ``one``: ``--flag VALUE`` when set; ``many``: ``--flag V`` per line; ``list``: ``--flag V1 V2 ...``
+    ``arg``: ``VALUE`` alone, a positional argument (``flag`` only names it; a value starting with ``-``
+    is refused, it would read as an option); ``one``: ``--flag VALUE`` when set; ``many``: ``--flag V`` per line; ``list``: ``--flag V1 V2 ...``
     (one option, whitespace-separated values, globs expanded as no shell runs); ``bool``: ``--flag`` when
     the input is ``true``.
     """
@@ -76,12 +77,21 @@ SPECS: dict[str, tuple[tuple[str, ...], tuple[Flag, ...]]] = {
     "bench": (
         ("bench",),
         (
-            Flag(input="model", flag="--model"),
-            Flag(input="target", flag="--target"),
+            Flag(input="model", flag="MODEL", kind="arg"),
+            Flag(input="target", flag="--target", kind="many"),
             Flag(input="variants", flag="--variants"),
+            Flag(input="representative", flag="--representative"),
+            Flag(input="eval", flag="--eval"),
             Flag(input="threads", flag="--threads"),
             Flag(input="runs", flag="--runs"),
+            Flag(input="repeats", flag="--repeats"),
+            Flag(input="baseline", flag="--baseline"),
+            Flag(input="fail-on", flag="--fail-on", kind="many"),
+            Flag(input="warn-on", flag="--warn-on", kind="many"),
+            Flag(input="title", flag="--title"),
             Flag(input="output", flag="--output"),
+            Flag(input="setup", flag="--setup", kind="bool"),
+            Flag(input="benchmark-binary", flag="--benchmark-binary"),
             Flag(input="post", flag="--post", kind="bool"),
         ),
     ),
@@ -129,6 +139,10 @@ def _split(name: str, env: Mapping[str, str]) -> list[str]:
 def _options(flag: Flag, value: str) -> list[str]:
     if not value:
         return []
+    if flag.kind == "arg":
+        if value.startswith("-"):
+            raise UsageError(f"input {flag.input!r}: {value!r} starts with '-' and would read as an option")
+        return [value]
     if flag.kind == "bool":
         if value.lower() not in ("true", "false"):
             raise UsageError(f"input {flag.input!r}: expected true or false, got {value!r}")

@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,7 @@ def register(sub: Any) -> None:
     add("--warn-on", action="append", default=[], metavar="EXPR", help="like --fail-on, but only warns")
     add("--lower-is-better", action="append", default=[], metavar="METRIC", help="override the direction")
     add("--higher-is-better", action="append", default=[], metavar="METRIC", help="override the direction")
+    add("--bench", type=Path, metavar="FILE.json", help="add a `cml bench` results.json as a section")
     add("--json", action="store_true", help="print a machine summary as JSON")
     add("--post", action="store_true", help="update the sticky comment on this PR/MR (else the commit)")
     _forge.add_forge_options(p)
@@ -95,8 +97,10 @@ def options(args: argparse.Namespace, root: Path, cwd: Path) -> Any:
         src = sources.from_flags(metrics, params, plots, confusions, root)
     else:
         src = sources.discover(root)
-    if src.empty and not args.runs:
-        raise UsageError("nothing to report: give --metrics/--params/--plot/--runs, or add a dvc.yaml")
+    if src.empty and not args.runs and not args.bench:
+        raise UsageError(
+            "nothing to report: give --metrics/--params/--plot/--runs/--bench, or add a dvc.yaml"
+        )
     rules = [gate.parse_rule(e, "fail") for e in args.fail_on] + [
         gate.parse_rule(e, "warn") for e in args.warn_on
     ]
@@ -126,6 +130,7 @@ def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     cwd = Path.cwd()
     root = git.toplevel(cwd)
     opts = options(args, root, cwd)
+    bench = _bench_section(args.bench)
     ctx = _forge.context(args, env)
     session = _forge.open_forge(args, env, ctx) if args.post or ctx.forge == "local" else None
     forge = session.forge if session else None
@@ -135,6 +140,7 @@ def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     done = pipeline.compute(root, ctx.sha, opts, base, pipeline.stored_lookup(forge, opts.title))
     out_dir = (cwd / args.output).resolve()
     data = draw.draw(done, opts, out_dir)
+    data = replace(data, bench=bench) if bench else data
     path, secs = pipeline.write(data, out_dir)
     ci.append_summary(ctx, pipeline.for_summary(path.read_text(encoding="utf-8"), str(args.output)))
     posted, dropped = (
@@ -144,6 +150,15 @@ def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     if done.gate.failed:
         raise GateFailed("gate failed: " + "; ".join(c.rule.text for c in done.gate.failed))
     return 0
+
+
+def _bench_section(path: Path | None) -> str:
+    """The ``--bench`` results as a report section; InputError naming the file when it does not read."""
+    if path is None:
+        return ""
+    from cml.bench import report, results
+
+    return report.section(results.load(path))
 
 
 def _post(*, args: argparse.Namespace, ctx: Any, forge: Any, secs: Any, path: Path) -> Any:

@@ -20,7 +20,7 @@ from cml.ci import GIT_USER, CIContext
 from cml.errors import CmlError, UsageError
 from cml.forges import Forge, Target
 from cml.log import logger
-from cml.report.snapshot import Read, Snapshot, decode_block
+from cml.report.snapshot import BlockKind, Read, Snapshot, decode_block
 
 
 def commit(root: Path, rev: str) -> str | None:
@@ -110,8 +110,9 @@ def at_commit(root: Path, sha: str) -> Read:
     return read
 
 
-def stored(forge: Forge, sha: str, title: str | None = None) -> Snapshot | None:
-    """The newest data block on commit ``sha``'s comments (an earlier report run there), or None.
+def stored(forge: Forge, sha: str, title: str | None = None, kind: BlockKind = "report") -> Snapshot | None:
+    """The newest data block of ``kind`` on commit ``sha``'s comments (an earlier report run there, or
+    an earlier ``cml bench`` run with ``kind="bench"``), or None.
 
     Only blocks posted by the token's own user (``forge.whoami()``) are trusted: anyone may comment
     on a public repository's commits, and a forged block would become the baseline. Among those,
@@ -122,7 +123,7 @@ def stored(forge: Forge, sha: str, title: str | None = None) -> Snapshot | None:
     best: tuple[bool, Snapshot] | None = None
     ignored = 0
     for comment in forge.comments(Target(kind="commit", ref=sha)):
-        decoded = decode_block(comment.body)
+        decoded = decode_block(comment.body, kind)
         if decoded is None:
             continue
         if me is None or comment.author != me:

@@ -28,10 +28,18 @@ class ReportData:
     images: Sequence[tuple[str, str]] = ()  # (title, path relative to the report)
     extra: Sequence[tuple[str, str]] = ()  # (title, markdown): confusion sections
     experiments: str = ""
+    bench: str = ""  # `cml report --bench`: the benchmark section (cml.bench.report.section)
     notes: Sequence[str] = ()
     data_block: str = ""
     priorities: dict[str, int] = field(
-        default_factory=lambda: {"Metrics": 90, "Experiments": 70, "Params": 60, "Confusion": 40, "Plots": 20}
+        default_factory=lambda: {
+            "Metrics": 90,
+            "Experiments": 70,
+            "Params": 60,
+            "Bench": 50,
+            "Confusion": 40,
+            "Plots": 20,
+        }
     )
 
 
@@ -93,6 +101,9 @@ def sections(data: ReportData) -> list[Section]:
         table = tables.params_table(data.params, show_all=data.show_all, has_base=data.has_base_params)
         if table:
             out.append(Section(title="Params", body=f"### Params\n\n{table}", priority=prio["Params"]))
+    if data.bench:
+        # The section brings its own heading.
+        out.append(Section(title="Mobile benchmark", body=data.bench, priority=prio["Bench"]))
     for title, markdown in data.extra:
         # The section brings its own heading.
         out.append(Section(title=title, body=markdown.rstrip("\n"), priority=prio["Confusion"]))

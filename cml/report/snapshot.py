@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from cml.errors import InputError
 from cml.report.readers import Record, Scalar, read_metrics, read_params, read_records
@@ -33,6 +33,7 @@ class Snapshot:
     params: dict[str, Scalar] = field(default_factory=dict)
     records: dict[str, list[Record]] = field(default_factory=dict)
     origin: str = ""  # "work tree", "git abc1234", "stored report on abc1234"
+    bench: dict[str, Any] | None = None  # a `cml bench` block: its results JSON (cml.bench.results)
 
 
 def _keyed(files: tuple[str, ...], path: str, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -94,24 +95,36 @@ def work_tree(root: Path) -> Read:
 
 
 _BLOCK = re.compile(r"<!-- cml:data v1 (?P<data>[A-Za-z0-9+/=]+) -->")
+#: What a data block holds: a ``cml report`` snapshot, or ``cml bench`` results (``"kind": "bench"``,
+#: their JSON under ``"bench"``, their gate metrics under ``"metrics"``). Blocks without a kind are reports.
+BlockKind = Literal["report", "bench"]
 
 
 def encode_block(snapshot: Snapshot, sha: str) -> str:
-    """The hidden line holding ``snapshot``'s metrics and params (zlib + base64 JSON)."""
-    payload = {"sha": sha, "metrics": snapshot.metrics, "params": snapshot.params}
+    """The hidden line holding ``snapshot``'s metrics and params (zlib + base64 JSON), and its bench
+    results when it has them (a ``bench`` block)."""
+    payload: dict[str, Any] = {"sha": sha, "metrics": snapshot.metrics, "params": snapshot.params}
+    if snapshot.bench is not None:
+        payload |= {"kind": "bench", "bench": snapshot.bench}
     raw = zlib.compress(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode(), 9)
     return f"<!-- cml:data v1 {base64.b64encode(raw).decode()} -->"
 
 
-def decode_block(text: str) -> tuple[str, Snapshot] | None:
-    """The last well-formed data block in ``text`` as ``(sha, snapshot)``, or None."""
+def decode_block(text: str, kind: BlockKind = "report") -> tuple[str, Snapshot] | None:
+    """The last well-formed data block of ``kind`` in ``text`` as ``(sha, snapshot)``, or None."""
     for match in reversed(list(_BLOCK.finditer(text))):
         try:
             data = json.loads(zlib.decompress(base64.b64decode(match["data"], validate=True)))
             metrics = {str(k): float(v) for k, v in dict(data["metrics"]).items()}
             params = dict(data["params"])
             sha = str(data["sha"])
-        except (binascii.Error, zlib.error, ValueError, KeyError, TypeError):
+            found = data.get("kind", "report")
+            bench = dict(data["bench"]) if found == "bench" else None
+        except (binascii.Error, zlib.error, ValueError, KeyError, TypeError, AttributeError):
             continue
-        return sha, Snapshot(metrics=metrics, params=params, origin=f"stored report on {sha[:7]}")
+        if found != kind:
+            continue
+        what = "benchmark" if kind == "bench" else "report"
+        snapshot = Snapshot(metrics=metrics, params=params, bench=bench, origin=f"stored {what} on {sha[:7]}")
+        return sha, snapshot
     return None

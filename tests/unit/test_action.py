@@ -79,7 +79,51 @@ def test_runner_and_bench_commands() -> None:
     assert action.build_argv("runner", {"CML_INPUT_HOST": "me@gpu1", "CML_INPUT_SINGLE": "True"}) == [
         "runner", "launch", "--host", "me@gpu1", "--single",
     ]  # fmt: skip
-    assert action.build_argv("bench", {"CML_INPUT_MODEL": "m.keras"}) == ["bench", "--model", "m.keras"]
+    assert action.build_argv("bench", {"CML_INPUT_MODEL": "m.keras"}) == ["bench", "m.keras"]
+
+
+def test_bench_inputs_become_the_positional_model_and_flags() -> None:
+    env = {
+        "CML_INPUT_MODEL": "model/model.keras",
+        "CML_INPUT_TARGET": "local\nadb://R58M\n",
+        "CML_INPUT_VARIANTS": "fp32,int8",
+        "CML_INPUT_EVAL": "data/eval.npz",
+        "CML_INPUT_THREADS": "1,4",
+        "CML_INPUT_FAIL_ON": "int8.p50 > +10%",
+        "CML_INPUT_TITLE": "Mobile benchmark",
+        "CML_INPUT_SETUP": "false",
+        "CML_INPUT_POST": "true",
+    }
+    assert action.build_argv("bench", env) == [
+        "bench", "model/model.keras",
+        "--target", "local", "--target", "adb://R58M",
+        "--variants", "fp32,int8",
+        "--eval", "data/eval.npz",
+        "--threads", "1,4",
+        "--fail-on", "int8.p50 > +10%",
+        "--title", "Mobile benchmark",
+        "--post",
+    ]  # fmt: skip
+
+
+def test_bench_action_defaults_match_the_cli() -> None:
+    inputs = load(ACTIONS["bench"])["inputs"]
+    assert inputs["model"]["required"] is True
+    assert inputs["variants"]["default"] == "fp32,dynamic,fp16,int8"
+    assert inputs["title"]["default"] == "Mobile benchmark"
+    assert "adb://SERIAL" in inputs["target"]["description"]
+    assert "adb:SERIAL" not in ACTIONS["bench"].read_text(encoding="utf-8")
+    from cml.cli import build_parser
+
+    args = build_parser().parse_args(["bench", "m.keras"])
+    assert (args.variants, args.threads) == (inputs["variants"]["default"], inputs["threads"]["default"])
+    assert (args.runs, args.repeats) == (int(inputs["runs"]["default"]), int(inputs["repeats"]["default"]))
+    assert args.title == inputs["title"]["default"]
+
+
+def test_a_model_input_that_reads_as_an_option_is_refused() -> None:
+    with pytest.raises(UsageError, match="input 'model': '--help' starts with '-'"):
+        action.build_argv("bench", {"CML_INPUT_MODEL": "--help"})
 
 
 def test_a_bool_input_must_be_true_or_false() -> None:
