@@ -137,3 +137,12 @@ def test_figure_has_head_and_base_series() -> None:
     many = render.figure(results(targets=(LOCAL, ADB), threads=(1, 4)), None)
     assert [s.name for s in many.series] == ["local · 1t", "local · 4t", "adb://R58M · 1t", "adb://R58M · 4t"]
     assert render.figure(Results(model="m"), None) is None
+
+
+def test_latencies_under_a_millisecond_read_in_microseconds() -> None:
+    from cml.bench.report import ms
+
+    assert ms(0.001172) == "1.17 µs"
+    assert ms(0.5) == "500 µs"
+    assert ms(8.3) == "8.3 ms"
+    assert ms(12_345.0) == "12,345 ms"
