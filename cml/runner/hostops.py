@@ -26,7 +26,7 @@ def read_state(machine: Machine, parts: Parts, step: Step) -> HostState:
 
     One round trip: the script travels on stdin (it holds no secret). Raises HostError when it fails.
     """
-    done = machine.run(_STATUS, stdin=parts.script("status.sh").encode("utf-8"), timeout=step.left())
+    done = machine.run(_STATUS, stdin=parts.script("status.sh").encode("utf-8"), timeout=step.budget())
     if done.code != 0:
         raise HostError(f"{machine.host.name}: reading the runner state failed: {_why(done.out, done.err)}")
     return parse_state(done.out)
@@ -48,7 +48,7 @@ def run_script(
 
     Raises HostError naming the host, ``what`` and the script's ``error=`` line when it exits non-zero.
     """
-    done = machine.run(f"sh {shlex.quote(path)}", stdin=stdin_lines(params), timeout=step.left())
+    done = machine.run(f"sh {shlex.quote(path)}", stdin=stdin_lines(params), timeout=step.budget())
     answer = parse_lines(done.out)
     if done.code != 0:
         reason = answer.get("error") or _why("", done.err) or f"exit {done.code}"
@@ -67,7 +67,7 @@ def update_state(machine: Machine, path: str, values: Mapping[str, str], step: S
     command = (
         f"{{ grep -v {drop} {p}; printf '%s\\n' {lines}; }} > {p}.new && cat {p}.new > {p} && rm -f {p}.new"
     )
-    done = machine.run(command, timeout=step.left())
+    done = machine.run(command, timeout=step.budget())
     if done.code != 0:
         raise HostError(f"{machine.host.name}: updating {path} failed: {_why(done.out, done.err)}")
 

@@ -98,6 +98,7 @@ def _carry_out(
         step(f"remove {name}")
         _remove(machine, reg, name, state, plan, paths["teardown.sh"], step)
         done[name] = "removed"
+    step.check()  # Ctrl-C or the timeout during the last remote command still undoes this launch
     return done
 
 

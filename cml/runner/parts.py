@@ -98,6 +98,11 @@ class Step:
         if left is not None and left <= 0:
             raise HostError(f"{self.host}: timed out after {self.timeout:g} s during {self.current}")
 
+    def budget(self) -> float | None:
+        """Seconds a remote command may take now (None: no limit); raises like :meth:`check` when none are left."""
+        self.check()
+        return self.left()
+
     def left(self) -> float | None:
         """Seconds left before the host's timeout (None: no timeout)."""
         return None if self.timeout is None else self.timeout - (time.monotonic() - self.started)

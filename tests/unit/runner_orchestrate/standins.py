@@ -31,8 +31,15 @@ class LocalMachine:
     """A "host" whose home is ``root``; ``lose_on`` (a substring) makes that command drop the link."""
 
     def __init__(
-        self, host: Host, root: Path, *, lose_on: str | None = None, log: list[str] | None = None
+        self,
+        host: Host,
+        root: Path,
+        *,
+        lose_on: str | None = None,
+        log: list[str] | None = None,
+        on_lose: Callable[[], None] = lambda: None,
     ) -> None:
+        self.on_lose = on_lose
         self.host = host
         self.root = root
         self.lose_on = lose_on
@@ -43,18 +50,23 @@ class LocalMachine:
         """``sh -c command`` with HOME = the root; HostError when the link is lost or closed."""
         self.log.append(f"run {command}")
         if self.closed or (self.lose_on and self.lose_on in command):
+            if not self.closed:
+                self.on_lose()
             self.closed = True
             raise HostError(f"{self.host.name}: connection lost")
         env = {"HOME": str(self.root), "PATH": "/usr/bin:/bin"}
-        done = subprocess.run(
-            ["sh", "-c", command],
-            input=stdin,
-            env=env,
-            cwd=self.root,
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-        )
+        try:
+            done = subprocess.run(
+                ["sh", "-c", command],
+                input=stdin,
+                env=env,
+                cwd=self.root,
+                capture_output=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise HostError(f"{self.host.name}: `{command}` timed out") from None
         return Done(code=done.returncode, out=done.stdout.decode(), err=done.stderr.decode())
 
     def put(self, data: bytes, path: str, *, mode: int = 0o644) -> None:
@@ -87,6 +99,7 @@ class Hosts:
     lose_on: dict[str, str] = field(default_factory=dict)
     log: dict[str, list[str]] = field(default_factory=dict)
     probes: dict[str, Probe] = field(default_factory=dict)
+    on_lose: Callable[[], None] = lambda: None
     active: int = 0
     most: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -106,7 +119,13 @@ class Hosts:
             self.most = max(self.most, self.active)
         try:
             lose = self.lose_on.pop(host.address, None)
-            yield LocalMachine(host, self.home(host), lose_on=lose, log=self.log.setdefault(host.address, []))
+            yield LocalMachine(
+                host,
+                self.home(host),
+                lose_on=lose,
+                log=self.log.setdefault(host.address, []),
+                on_lose=self.on_lose,
+            )
         finally:
             with self.lock:
                 self.active -= 1
