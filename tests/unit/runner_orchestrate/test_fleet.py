@@ -146,3 +146,16 @@ def test_text_lists_details_and_hides_the_exit_code() -> None:
         host="h", ok=False, action="failed", message="m", details={"exit_code": "4", "arch": "x64"}
     )
     assert fleet.text([result]) == "h: failed\n  arch: x64"
+
+
+def test_the_live_view_draws_each_hosts_last_state(world: World) -> None:
+    out = io.StringIO()
+    settings = fleet.Settings(out=out, live=True)
+    hosts = [host("a"), host("b")]
+    world.hosts.down.add("b")
+    results = fleet.launch(hosts, LaunchOptions(), world.parts, settings)
+    assert [r.ok for r in results] == [True, False]
+    text = out.getvalue()
+    assert "root@a:22" in text
+    assert "launched" in text
+    assert "connection refused" in text
