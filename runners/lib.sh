@@ -81,7 +81,8 @@ check_text() {
 }
 
 # runner_identity WANTED [nocreate]: sets self (1 when the login user runs the runner), ruser, ruid, rgid, rhome.
-# As root: the dedicated non-root user WANTED (default cml-runner), created when missing.
+# As root: the dedicated non-root user WANTED (default $CML_RUNNER_USER from the host's environment,
+# else cml-runner), created when missing.
 runner_identity() {
     if [ "$(id -u)" != 0 ]; then
         self=1
@@ -94,7 +95,7 @@ runner_identity() {
         return
     fi
     self=0
-    ruser=${1:-cml-runner}
+    ruser=${1:-${CML_RUNNER_USER:-cml-runner}}
     check_word runner_user "$ruser"
     [ "$ruser" != root ] || fail 2 "runner_user must not be root"
     if ! id -u "$ruser" >/dev/null 2>&1; then

@@ -141,8 +141,9 @@ def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         results = getattr(fleet, args.verb)(hosts, opts, parts, settings)
     print(json.dumps([asdict(r) for r in results], indent=2) if args.json else fleet.text(results))
     for result in results:
-        if not result.ok:
-            print(f"cml: error: {result.host}: {result.message}", file=sys.stderr)
+        if not result.ok:  # one line per failed host, naming it once
+            said = result.message if result.host in result.message else f"{result.host}: {result.message}"
+            print(f"cml: error: {said}", file=sys.stderr)
     return fleet.exit_code(results)
 
 
@@ -150,7 +151,8 @@ def _options(args: argparse.Namespace) -> Any:
     """The verb's typed options; UsageError for a count, parallelism or timeout below 1."""
     from cml.errors import UsageError
     from cml.runner import provision
-    from cml.runner.state import check_labels, parse_duration
+    from cml.runner.hosts import parse_labels
+    from cml.runner.state import parse_duration
 
     for flag, value in (
         ("--parallel", args.parallel),
@@ -162,7 +164,7 @@ def _options(args: argparse.Namespace) -> Any:
     idle = parse_duration(args.idle_timeout) if getattr(args, "idle_timeout", None) else None
     if args.verb == "launch":
         return provision.LaunchOptions(
-            labels=check_labels(args.labels.split(",")),
+            labels=parse_labels(args.labels),
             gpu=args.gpu,
             gpu_setup=args.gpu_setup,
             mode=args.mode,

@@ -19,10 +19,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TextIO
 
-from cml.errors import CmlError, UsageError
+from cml.errors import CmlError, Interrupted, UsageError
 from cml.log import redact
 from cml.runner import Host, HostResult, provision
-from cml.runner.parts import Interrupted, Parts, Step
+from cml.runner.parts import Parts, Step
 
 Action = Callable[[Host, Step], HostResult]
 
@@ -157,8 +157,8 @@ def _one(host: Host, action: Action, step: Step) -> HostResult:
 def failed(host: str, exc: CmlError) -> HostResult:
     """The result of a host that failed with ``exc`` (its message redacted, its exit code kept)."""
     message = redact(str(exc))
-    if message.startswith(f"{host}: "):
-        message = message[len(host) + 2 :]
+    for said in (f"{host}: ", f"host {host}: "):  # the result names the host already
+        message = message.removeprefix(said)
     action = "interrupted" if exc.exit_code == 130 else "failed"
     return HostResult(
         host=host, ok=False, action=action, message=message, details={"exit_code": str(exc.exit_code)}

@@ -1,8 +1,11 @@
 """Carry out a launch plan on one connected host, and roll it back when it cannot finish.
 
-Order: stage the scripts; remove stale copies of the runners to replace; fetch the package (once per
-controller run) and put it on the host; for each runner mint its secret right before
-``install-<forge>.sh`` reads it on stdin; apply label changes in place; remove runners beyond
+Order: with ``--gpu-setup`` on a GPU host, ``gpu-setup.sh`` (the NVIDIA container toolkit for
+docker, checked with a GPU container) when something is installed or the toolkit is missing; remove
+stale copies of the runners to replace; describe the package (once per controller run) and put it on
+the host unless the host's staging folder already holds that sha256; for each runner mint its secret
+right before ``install-<forge>.sh`` reads it on stdin; apply label and idle-timeout changes in place
+(the install script records them, the forge's API sets the labels); remove runners beyond
 ``--count``. Every runner id the forge hands out and every runner started is recorded in :class:`Work`
 first, so :func:`rollback` can undo them whatever interrupts the launch.
 """
@@ -12,9 +15,9 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 
-from cml.errors import ConfigError
+from cml.errors import ConfigError, HostError
 from cml.log import logger
-from cml.runner import Host, Machine, Probe
+from cml.runner import Host, Machine, Package, Probe
 from cml.runner import hostops as ops
 from cml.runner.parts import Parts, Step
 from cml.runner.plan import OS, LaunchOptions, Plan
@@ -22,7 +25,6 @@ from cml.runner.registrar import Registrar
 from cml.runner.state import HostState
 
 ROLLBACK_TIMEOUT = 30.0
-RUNNER_USER = "cml-runner"  # created by the install script when we log in as root
 
 
 @dataclass(kw_only=True)
@@ -34,7 +36,7 @@ class Work:
     prefix: str
     created: list[int] = field(default_factory=list)
     started: list[str] = field(default_factory=list)
-    teardown: str = ""  # teardown.sh's path on the host once staged
+    teardown: str = ""  # teardown.sh's path on the host
 
 
 def registrar(parts: Parts) -> Registrar:
@@ -78,60 +80,67 @@ def _carry_out(
     """The steps of :func:`apply`, recording into ``work`` as they go."""
     reg = registrar(parts)
     done: dict[str, str] = dict.fromkeys(plan.unchanged, "unchanged")
-    paths: dict[str, str] = {}
-    if plan.install or plan.remove:
-        step("stage scripts")
-        paths = ops.stage(machine, parts, state, [f"install-{reg.forge}.sh", "teardown.sh"])
-        work.teardown = paths["teardown.sh"]
+    installer = ops.script(state, parts, f"install-{reg.forge}.sh")
+    work.teardown = ops.script(state, parts, "teardown.sh")
+    if opts.gpu_setup and probe.gpus and (plan.install or not probe.nvidia_toolkit):
+        step("gpu setup")
+        answer = ops.run_script(
+            machine, ops.script(state, parts, "gpu-setup.sh"), {}, step, what="--gpu-setup"
+        )
+        done["gpu-setup"] = f"docker sees {answer.get('gpus', '?')} GPU(s) (toolkit {answer.get('toolkit')})"
     for name in plan.replace:
         step(f"remove stale {name}")
-        _remove(machine, reg, name, state, plan, paths["teardown.sh"], step)
+        _remove(machine, reg, name, state, plan, work.teardown, step)
+    common = {
+        "forge": reg.forge,
+        "mode": plan.mode,
+        "labels": ",".join(plan.labels),
+        "url": reg.api.url,
+        "init": probe.init,
+        "idle_timeout": str(opts.idle_timeout or ""),
+    }
     if plan.install:
-        params = _install_params(reg, opts, machine, parts, step, probe, state, plan)
+        pkg = _package(machine, parts, step, probe, state)
+        params = {**common, **reg.install_params(probe), "package": ops.package_path(state, pkg.sha256)}
         cache: dict[str, str] = {}
         for name in plan.install:
-            done[name] = _install(machine, reg, name, params, cache, paths, step, work, plan)
+            answer = _install(machine, reg, name, params, cache, installer, step, work, plan)
+            if answer.get("package_sha256") != pkg.sha256:
+                raise HostError(
+                    f"host {machine.host.name}: runner {name} runs a package with sha256 "
+                    f"{answer.get('package_sha256') or 'unknown'}, not the verified {pkg.sha256}"
+                )
+            done[name] = "replaced" if name in plan.replace else answer.get("status", "started")
     for name in plan.update:
         step(f"update {name}")
-        done[name] = _update(machine, reg, name, opts, state, plan, step)
+        rec = state.runners[name]
+        params = {**common, **reg.install_params(probe, rec.extra), "name": name, "id": str(rec.id or "")}
+        answer = ops.run_script(machine, installer, params, step, what=f"updating {name}")
+        if name in plan.remote and sorted(rec.labels) != sorted(plan.labels):
+            reg.api.set_labels(plan.remote[name].id, plan.labels)
+        done[name] = answer.get("status", "updated")
     for name in plan.remove:
         step(f"remove {name}")
-        _remove(machine, reg, name, state, plan, paths["teardown.sh"], step)
+        _remove(machine, reg, name, state, plan, work.teardown, step)
         done[name] = "removed"
     step.check()  # Ctrl-C or the timeout during the last remote command still undoes this launch
     return done
 
 
-def _install_params(
-    reg: Registrar,
-    opts: LaunchOptions,
-    machine: Machine,
-    parts: Parts,
-    step: Step,
-    probe: Probe,
-    state: HostState,
-    plan: Plan,
-) -> dict[str, str]:
-    """Fetch the package (once per run) and put it on the host; the parameters every install shares."""
+def _package(machine: Machine, parts: Parts, step: Step, probe: Probe, state: HostState) -> Package:
+    """The runner package for the host's arch, put in its staging folder unless that sha256 is there
+    (fetched on the controller at most once per run, without any token, sha256 verified)."""
     if parts.packages is None:
         raise ConfigError("cml runner launch: no runner package source (a forge token is needed)")
+    step("look up package")
+    pkg = parts.packages.describe(OS, probe.arch)
+    if pkg.sha256 in state.packages:
+        return pkg
     step("fetch package")
-    pkg, local = parts.packages.get(OS, probe.arch)
+    local = parts.packages.file(pkg)
     step("copy package")
-    remote = f"{state.staging}/{pkg.filename}"
-    machine.put(local.read_bytes(), remote, mode=0o644)
-    return {
-        "forge": reg.forge,
-        "mode": plan.mode,
-        "labels": ",".join(plan.labels),
-        "package": remote,
-        "version": pkg.version,
-        "url": reg.api.url,
-        "runner_user": RUNNER_USER if probe.root else (probe.user or machine.host.user),
-        "gpu": "1" if probe.gpus else "0",
-        "gpu_setup": "1" if opts.gpu_setup else "0",
-        "idle_timeout": str(opts.idle_timeout or ""),
-    }
+    machine.put(local.read_bytes(), ops.package_path(state, pkg.sha256), mode=0o600)
+    return pkg
 
 
 def _install(
@@ -140,12 +149,12 @@ def _install(
     name: str,
     params: dict[str, str],
     cache: dict[str, str],
-    paths: dict[str, str],
+    installer: str,
     step: Step,
     work: Work,
     plan: Plan,
-) -> str:
-    """Mint ``name``'s secret and run the install script with it on stdin; return its status."""
+) -> dict[str, str]:
+    """Mint ``name``'s secret and run the install script with it on stdin; return its answer."""
     step(f"register {name}")
     minted = reg.mint(name, plan.labels, plan.mode, cache)
     if minted.runner_id is not None:
@@ -153,28 +162,9 @@ def _install(
     work.started.append(name)
     step(f"start {name}")
     secret = {minted.key: minted.secret, "id": "" if minted.runner_id is None else str(minted.runner_id)}
-    answer = ops.run_script(
-        machine,
-        paths[f"install-{reg.forge}.sh"],
-        {**params, "name": name, **secret},
-        step,
-        what=f"installing {name}",
+    return ops.run_script(
+        machine, installer, {**params, "name": name, **secret}, step, what=f"installing {name}"
     )
-    return "replaced" if name in plan.replace else answer.get("status", "started")
-
-
-def _update(
-    machine: Machine, reg: Registrar, name: str, opts: LaunchOptions, state: HostState, plan: Plan, step: Step
-) -> str:
-    """Set ``name``'s labels through the forge (``PUT .../runners/{id}/labels``) and in the host's state."""
-    rec = state.runners[name]
-    if sorted(rec.labels) != sorted(plan.labels) and name in plan.remote:
-        reg.api.set_labels(plan.remote[name].id, plan.labels)
-    if not rec.path:
-        return "updated (forge only: status.sh named no state file)"
-    values = {"labels": ",".join(plan.labels), "idle_timeout": str(opts.idle_timeout or "")}
-    ops.update_state(machine, rec.path, values, step)
-    return "updated"
 
 
 def _remove(
@@ -183,10 +173,8 @@ def _remove(
     """Stop and unregister ``name`` on the host (fresh remove token), then delete it through the API."""
     rec = state.runners.get(name)
     if rec is not None:
-        params = {"forge": reg.forge, "name": name, "mode": rec.mode, "unregister": "1"}
-        ops.run_script(
-            machine, teardown, {**params, **reg.teardown_secrets(rec.mode)}, step, what=f"removing {name}"
-        )
+        params = {"forge": reg.forge, "name": name, **reg.teardown_secrets(rec.mode)}
+        ops.run_script(machine, teardown, params, step, what=f"removing {name}")
     if name in plan.remote:
         reg.api.delete(plan.remote[name].id)
 
@@ -228,8 +216,8 @@ def _stop_started(work: Work, machine: Machine) -> None:
 
 
 def _stop(machine: Machine, work: Work, step: Step) -> None:
-    """teardown.sh for each runner ``work`` started (``unregister=0``: they were deleted through the API)."""
+    """teardown.sh for each runner ``work`` started (no remove token: they were deleted through the API)."""
     forge = work.parts.registrar.forge if work.parts.registrar else ""
     for name in work.started:
-        params = {"forge": forge, "name": name, "unregister": "0"}
+        params = {"forge": forge, "name": name}
         ops.run_script(machine, work.teardown, params, step, what=f"rollback of {name}")

@@ -1,30 +1,22 @@
 """The parts provisioning is built from, gathered in one place so tests can hand in stand-ins.
 
-:func:`real_parts` wires the real ones: ``cml.runner.ssh.connect``, ``cml.runner.probe``,
-``cml.runner.package`` and ``cml.runner.scripts``. :class:`Step` is how a host's work reports progress
-and learns that it ran out of time or was interrupted.
+:func:`real_parts` wires the real ones: :func:`cml.runner.ssh.connect`, :mod:`cml.runner.probe`,
+:mod:`cml.runner.package` and :mod:`cml.runner.scripts`. :class:`Step` is how a host's work reports
+progress and learns that it ran out of time or was interrupted.
 """
 
 from __future__ import annotations
 
-import importlib
 import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from cml.errors import CmlError, HostError
+from cml.errors import HostError, Interrupted
 from cml.runner import Arch, Host, Machine, Package, Probe
 from cml.runner.registrar import Registrar
-
-
-class Interrupted(CmlError):
-    """Ctrl-C reached the controller while this host was being worked on."""
-
-    exit_code = 130
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,36 +30,45 @@ class Access:
 
 
 class Packages:
-    """Each OS/arch's runner package, asked of the forge and fetched once per controller run."""
+    """Each OS/arch's runner package, asked of the forge once and fetched (at most) once per run."""
 
     def __init__(self, describe: Callable[[str, Arch], Package], fetch: Callable[[Package], Path]) -> None:
         self._describe = describe
         self._fetch = fetch
         self._lock = threading.Lock()
-        self._locks: dict[tuple[str, str], threading.Lock] = {}
-        self._done: dict[tuple[str, str], tuple[Package, Path]] = {}
+        self._locks: dict[object, threading.Lock] = {}
+        self._found: dict[tuple[str, str], Package] = {}
+        self._files: dict[str, Path] = {}
 
-    def get(self, os: str, arch: Arch) -> tuple[Package, Path]:
-        """The package for ``os``/``arch`` and its verified file; hosts asking at once wait for one fetch."""
-        key = (os, arch)
+    def _once(self, key: object) -> threading.Lock:
         with self._lock:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
-            if key not in self._done:
-                pkg = self._describe(os, arch)
-                self._done[key] = (pkg, self._fetch(pkg))
-            return self._done[key]
+            return self._locks.setdefault(key, threading.Lock())
+
+    def describe(self, os: str, arch: Arch) -> Package:
+        """The package for ``os``/``arch`` as the forge publishes it; hosts asking at once wait for one call."""
+        with self._once((os, arch)):
+            if (os, arch) not in self._found:
+                self._found[(os, arch)] = self._describe(os, arch)
+            return self._found[(os, arch)]
+
+    def file(self, pkg: Package) -> Path:
+        """``pkg``'s verified file on the controller, fetched on first use."""
+        with self._once(pkg.sha256):
+            if pkg.sha256 not in self._files:
+                self._files[pkg.sha256] = self._fetch(pkg)
+            return self._files[pkg.sha256]
 
 
 @dataclass(frozen=True, kw_only=True)
 class Parts:
-    """What provisioning calls: connection, probe, labels, GPU check, packages, scripts, forge API."""
+    """What provisioning calls: connection, probe parser, labels, GPU check, scripts, packages, forge API."""
 
     connect: Callable[[Host], AbstractContextManager[Machine]]
-    probe: Callable[[Machine], Probe]
+    parse_probe: Callable[[str, Host], Probe]  # probe.sh's output → Probe
     labels: Callable[[Probe, Sequence[str]], tuple[str, ...]]
     require_gpu: Callable[[Probe, Host], None]
-    script: Callable[[str], str]
+    script: Callable[[str], str]  # a file of runners/ by name
+    script_names: tuple[str, ...]  # every file the host needs, put in one folder there
     registrar: Registrar | None  # None: a --dry-run without a token consults no forge
     packages: Packages | None = None
 
@@ -111,33 +112,29 @@ class Step:
 def real_parts(
     access: Access, registrar: Registrar | None, *, cache: Path, runner_package: Path | None = None
 ) -> Parts:
-    """The real parts (CONTRACT8: R1 ssh/probe, R2 package, R3 scripts), imported only now."""
-    ssh: Any = importlib.import_module("cml.runner.ssh")
-    probe: Any = importlib.import_module("cml.runner.probe")
-    package: Any = importlib.import_module("cml.runner.package")
-    scripts: Any = importlib.import_module("cml.runner.scripts")
+    """The real parts: R1's ssh and probe, R2's package fetch, R3's scripts."""
+    from cml.runner import package, probe, scripts, ssh
 
     def connect(host: Host) -> AbstractContextManager[Machine]:
-        conn: AbstractContextManager[Machine] = ssh.connect(
+        return ssh.connect(
             host,
             identity=host.key or access.identity,
             known_hosts=access.known_hosts,
             accept_new=access.accept_new,
             timeout=access.connect_timeout,
         )
-        return conn
 
     def fetch(pkg: Package) -> Path:
-        path: Path = package.from_file(runner_package, pkg) if runner_package else package.fetch(pkg, cache)
-        return path
+        return package.from_file(runner_package, pkg) if runner_package else package.fetch(pkg, cache)
 
     packages = Packages(registrar.api.package, fetch) if registrar else None
     return Parts(
         connect=connect,
-        probe=probe.probe,
+        parse_probe=probe.parse,
         labels=probe.labels,
         require_gpu=probe.require_gpu,
         script=scripts.text,
+        script_names=scripts.names(),
         registrar=registrar,
         packages=packages,
     )

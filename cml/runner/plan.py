@@ -1,9 +1,9 @@
 """What ``launch`` would do on one host: the host's state and the forge's runners against the options.
 
-A runner is *unchanged* when the host runs it in the same mode for the same forge URL and the forge
-lists it; *updated* in place when only its labels or idle timeout differ; *installed* when missing and
-*replaced* when a stale copy sits on the host or the forge (a JIT runner that took its job, a half-done
-launch). This host's runners beyond ``--count`` are *removed*.
+A runner is *unchanged* when the host runs it in the same mode for the same forge and this scope's
+runner list holds it; *updated* in place when only its labels or idle timeout differ; *installed* when
+missing and *replaced* when a stale copy sits on the host or the forge (a JIT runner that took its job,
+a half-done launch). This host's runners beyond ``--count`` are *removed*.
 """
 
 from __future__ import annotations
@@ -97,11 +97,11 @@ def make(host: Host, opts: LaunchOptions, parts: Parts, state: HostState, labels
 
 
 def _current(rec: RunnerState, mode: Mode, reg: Registrar | None, listed: bool) -> bool:
-    """True when the host runs ``rec`` as wanted: same mode, same forge and URL, and the forge lists it
-    (without a registrar, a --dry-run with no token, only the host's side is compared)."""
+    """True when the host runs ``rec`` as wanted: alive, same mode and forge, and this scope's runner
+    list holds it (without a registrar, a --dry-run with no token, only the host's side is compared)."""
     if not rec.running or rec.mode != mode:
         return False
-    return reg is None or (listed and (rec.forge, rec.url) == (reg.forge, reg.api.url))
+    return reg is None or (listed and rec.forge == reg.forge)
 
 
 def planned(host: Host, probe: Probe, plan: Plan, parts: Parts) -> HostResult:
@@ -112,8 +112,8 @@ def planned(host: Host, probe: Probe, plan: Plan, parts: Parts) -> HostResult:
         details["forge"] = "not consulted (no token): the package and the forge's runners are unknown"
     else:
         details["register"] = f"{reg.forge} {plan.mode} runner(s) at {reg.api.url}"
-        if plan.install:
-            pkg = reg.api.package(OS, probe.arch)
+        if plan.install and parts.packages is not None:
+            pkg = parts.packages.describe(OS, probe.arch)
             details["package"] = f"{pkg.filename} {pkg.version} sha256:{pkg.sha256}"
     for verb, names in plan.steps().items():
         details.update(dict.fromkeys(names, f"would be {verb}"))

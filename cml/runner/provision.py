@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 
 from cml.errors import HostError
+from cml.log import logger
 from cml.runner import Host, HostResult, Machine, RemoteRunner, install
 from cml.runner import hostops as ops
 from cml.runner.parts import Parts, Step
@@ -66,12 +67,10 @@ def launch(host: Host, opts: LaunchOptions, parts: Parts, step: Step) -> HostRes
     step("connect")
     with parts.connect(host) as machine:
         step("probe")
-        probe = parts.probe(machine)
+        probe, state = ops.survey(machine, parts, step)
         labels = parts.labels(probe, (*host.labels, *opts.labels))
         if opts.gpu:
             parts.require_gpu(probe, host)
-        step("read state")
-        state = ops.read_state(machine, parts, step)
         plan = make(host, opts, parts, state, labels)
         if opts.dry_run:
             return planned(host, probe, plan, parts)
@@ -107,9 +106,8 @@ def status(host: Host, opts: TeardownOptions, parts: Parts, step: Step) -> HostR
     try:
         step("connect")
         with parts.connect(host) as machine:
-            step("read state")
-            state = ops.read_state(machine, parts, step)
-            probe = parts.probe(machine)
+            step("probe")
+            probe, state = ops.survey(machine, parts, step)
     except HostError as exc:
         return HostResult(
             host=host.name, ok=False, action="unreachable", runners=tuple(sorted(remote)), message=str(exc)
@@ -169,8 +167,8 @@ def teardown(host: Host, opts: TeardownOptions, parts: Parts, step: Step) -> Hos
             machine = stack.enter_context(parts.connect(host))
         except HostError as exc:
             return _delete_remote(host, remote, parts, step, opts, f"host unreachable ({exc})")
-        step("read state")
-        state = ops.read_state(machine, parts, step)
+        step("probe")
+        _, state = ops.survey(machine, parts, step)
         mine = sorted(n for n in state.runners if belongs(n, host.address, opts.name))
         if opts.dry_run:
             return _would_remove(host, sorted({*mine, *remote}))
@@ -197,19 +195,12 @@ def _stop_on_host(
     reg = install.registrar(parts)
     if not names:
         return
-    step("stage scripts")
-    path = ops.stage(machine, parts, state, ["teardown.sh"])["teardown.sh"]
+    path = ops.script(state, parts, "teardown.sh")
     for name in names:
         step(f"remove {name}")
-        mode = state.runners[name].mode
-        params = {
-            "forge": reg.forge,
-            "name": name,
-            "mode": mode,
-            "unregister": "1",
-            **reg.teardown_secrets(mode),
-        }
-        ops.run_script(machine, path, params, step, what=f"removing {name}")
+        params = {"forge": reg.forge, "name": name, **reg.teardown_secrets(state.runners[name].mode)}
+        answer = ops.run_script(machine, path, params, step, what=f"removing {name}")
+        logger.debug("host %s: %s removed, deregistered=%s", host.name, name, answer.get("deregistered"))
 
 
 def _delete_remote(
@@ -272,8 +263,8 @@ def gc(host: Host, opts: GcOptions, parts: Parts, step: Step) -> HostResult:
     reg = install.registrar(parts)
     step("connect")
     with parts.connect(host) as machine:
-        step("read state")
-        state = ops.read_state(machine, parts, step)
+        step("probe")
+        _, state = ops.survey(machine, parts, step)
         remote = {r.name: r for r in reg.api.runners(opts.prefix) if r.name in state.runners}
         idle = [n for n, rec in sorted(state.runners.items()) if _idle(rec, remote.get(n), opts, state.now)]
         if opts.dry_run:

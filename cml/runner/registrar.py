@@ -7,14 +7,13 @@ the Protocols :class:`GitHubApi` and :class:`GitLabApi`) to it. Nothing else kno
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from cml.ci import CIContext
 from cml.errors import ConfigError, UsageError
-from cml.runner import Arch, Mode, Package, RemoteRunner
+from cml.runner import Arch, Mode, Package, Probe, RemoteRunner
 from cml.secrets import register_secret
 
 
@@ -101,6 +100,11 @@ class Registrar(Protocol):
         """The secret that registers runner ``name``, minted now (``cache`` is this host's, for reuse)."""
         ...
 
+    def install_params(self, probe: Probe, recorded: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The forge's own stdin parameters of ``install-<forge>.sh`` for this host (``recorded``: the
+        ones the host's state holds for a runner being updated)."""
+        ...
+
     def teardown_secrets(self, mode: str) -> dict[str, str]:
         """Extra stdin parameters teardown.sh needs for a runner in ``mode`` (a fresh remove token)."""
         ...
@@ -128,6 +132,10 @@ class GitHub:
             register_secret(cache["token"])
         return Minted(runner_id=None, key="token", secret=cache["token"])
 
+    def install_params(self, probe: Probe, recorded: Mapping[str, str] | None = None) -> dict[str, str]:
+        """None: install-github.sh takes only the common ones."""
+        return {}
+
     def teardown_secrets(self, mode: str) -> dict[str, str]:
         """A fresh ``remove-token`` for a configured (service/single) runner; JIT runners need none."""
         if mode == "jit":
@@ -154,36 +162,46 @@ class GitLab:
         register_secret(token)
         return Minted(runner_id=runner_id, key="token", secret=token)
 
+    def install_params(self, probe: Probe, recorded: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The executor: docker (all GPUs passed to jobs on a GPU host) where the host runs docker, else
+        shell. A runner being updated keeps what it was registered with (changing it needs a teardown)."""
+        if recorded and recorded.get("executor"):
+            keys = ("executor", "docker_image", "gpu")
+            return {k: recorded[k] for k in keys if recorded.get(k)}
+        docker = probe.docker
+        return {"executor": "docker" if docker else "shell", "gpu": "1" if docker and probe.gpus else "0"}
+
     def teardown_secrets(self, mode: str) -> dict[str, str]:
         """None: the runner is deleted through the API after the host stops it."""
         return {}
 
 
-#: forge name → (module, class of the contract's API, adapter, scope flag that class takes).
-FORGES: dict[str, tuple[str, str, type[GitHub] | type[GitLab], str]] = {
-    "github": ("cml.runner.github", "GitHubRunners", GitHub, "org"),
-    "gitlab": ("cml.runner.gitlab", "GitLabRunners", GitLab, "group"),
-}
-
-
 def open_registrar(
-    ctx: CIContext, token: str, *, org: str | None = None, group: str | None = None
+    ctx: CIContext,
+    token: str,
+    env: Mapping[str, str],
+    *,
+    org: str | None = None,
+    group: str | None = None,
 ) -> Registrar:
     """The registrar for ``ctx.forge``, at repository/project scope or ``org``/``group`` scope.
 
     Raises ConfigError when the forge is ``local`` and UsageError when ``org``/``group`` names the
-    other forge's scope.
+    other forge's scope. GitLab's gitlab-runner binaries come from ``CML_GITLAB_RUNNER_DOWNLOADS``
+    (else GitLab's release bucket).
     """
-    if ctx.forge not in FORGES:
+    if ctx.forge not in ("github", "gitlab"):
         raise ConfigError(
             "cml runner needs GitHub or GitLab: run it in their CI or pass --forge github|gitlab"
         )
-    module, cls, adapter, scope = FORGES[ctx.forge]
-    given = {"org": org, "group": group}
-    wrong = next((flag for flag, value in given.items() if value and flag != scope), None)
-    if wrong:
-        raise UsageError(f"--{wrong} is for {'GitHub' if wrong == 'org' else 'GitLab'}, not {ctx.forge}")
-    kwargs: dict[str, Any] = {scope: given[scope]}
-    api = getattr(importlib.import_module(module), cls)(ctx, token, **kwargs)
-    registrar: Registrar = adapter(api)
-    return registrar
+    if group and ctx.forge == "github":
+        raise UsageError("--group is for GitLab, not github")
+    if org and ctx.forge == "gitlab":
+        raise UsageError("--org is for GitHub, not gitlab")
+    if ctx.forge == "github":
+        from cml.runner.github import GitHubRunners
+
+        return GitHub(GitHubRunners(ctx, token, org=org, env=env))
+    from cml.runner import gitlab
+
+    return GitLab(gitlab.GitLabRunners(ctx, token, group=group, downloads=gitlab.downloads(env), env=env))

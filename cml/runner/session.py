@@ -6,22 +6,17 @@ Kept out of the CLI module so the action, a Python user and the benchmark build 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from cml.ci import CIContext
 from cml.errors import UsageError
 from cml.runner import Host
 from cml.runner.parts import Access, Parts, real_parts
 from cml.runner.registrar import open_registrar
-from cml.secrets import register_secret
 
-#: A private key's text (the action passes its ssh-key input so); never on argv.
-KEY_VAR = "CML_SSH_KEY"
 #: known_hosts lines (the action's known-hosts input), used when --known-hosts is not given.
 KNOWN_HOSTS_VAR = "CML_KNOWN_HOSTS"
 
@@ -32,10 +27,11 @@ def hosts(specs: Sequence[str], inventory: Path | None) -> list[Host]:
     Raises UsageError when none is given, or one is given twice; parse errors come from
     ``cml.runner.hosts`` (UsageError naming -H, InputError naming the file and field).
     """
-    parse: Any = importlib.import_module("cml.runner.hosts")
-    found: list[Host] = [parse.parse_host(spec) for spec in specs]
+    from cml.runner.hosts import load_inventory, parse_host
+
+    found = [parse_host(spec) for spec in specs]
     if inventory is not None:
-        found += parse.load_inventory(inventory)
+        found += load_inventory(inventory)
     if not found:
         raise UsageError("no host: give -H/--host user@host[:port] or --inventory FILE.yaml")
     names = [h.name for h in found]
@@ -47,16 +43,9 @@ def hosts(specs: Sequence[str], inventory: Path | None) -> list[Host]:
 
 def identity(flag: str | None, env: Mapping[str, str]) -> str | None:
     """``--identity FILE``, else the key text in ``CML_SSH_KEY`` (registered as a secret first)."""
-    if flag:
-        return flag
-    key = env.get(KEY_VAR, "").strip()
-    if not key:
-        return None
-    register_secret(key, env)
-    for line in key.splitlines():  # each line of a PEM key, so no part of it shows either
-        if len(line) >= 16 and "PRIVATE KEY" not in line:
-            register_secret(line, env)
-    return key + "\n"
+    from cml.runner.ssh import identity_from
+
+    return identity_from(flag, env)
 
 
 @contextlib.contextmanager
@@ -94,5 +83,5 @@ def parts(
 ) -> Parts:
     """The real parts. A ``dry_run`` without a token consults no forge; anything else needs GitHub or
     GitLab (ConfigError from :func:`cml.runner.registrar.open_registrar` otherwise)."""
-    registrar = open_registrar(ctx, token, org=org, group=group) if token or not dry_run else None
+    registrar = open_registrar(ctx, token, env, org=org, group=group) if token or not dry_run else None
     return real_parts(access, registrar, cache=cache_dir(env), runner_package=runner_package)

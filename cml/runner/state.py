@@ -5,21 +5,22 @@
 * Parameters go to a script as ``key=value`` lines on its stdin (:func:`stdin_lines`), never argv;
   a value with a line break is refused before anything is sent.
 * A script answers ``key=value`` lines on stdout (:func:`parse_lines`), ``error=...`` when it fails.
-* ``status.sh`` prints the host's state: one record per runner, each starting with ``name=``
-  (:func:`parse_state`), plus ``now=`` (the host's clock) and ``staging=`` (where files are put).
+* ``status.sh`` (``runners/README.md``) prints ``home=BASE``, then per runner ``runner=NAME``, that
+  runner's state file and ``alive=yes|no``, and last ``count=N`` (:func:`parse_state`). The survey
+  command around it (:mod:`cml.runner.hostops`) adds ``now=`` (the host's clock), ``staging=`` (the
+  folder files are put in), ``scripts=ready|missing`` and one ``package=<sha256>`` per package there.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from cml.errors import HostError, UsageError
 
 PREFIX = "cml-"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:+-]{0,127}$")
 
 
 def slug(address: str) -> str:
@@ -44,18 +45,6 @@ def belongs(runner: str, address: str, name: str | None = None) -> bool:
     """True when ``runner`` is one of the names :func:`runner_names` gives this host (any count)."""
     base = name if name is not None else f"{PREFIX}{slug(address)}"
     return runner == name or re.fullmatch(re.escape(base) + r"-[0-9]+", runner) is not None
-
-
-def check_labels(labels: Iterable[str], where: str = "--labels") -> tuple[str, ...]:
-    """``labels`` without blanks and duplicates, order kept; UsageError naming ``where`` for a bad one."""
-    seen: dict[str, None] = {}
-    for label in (item.strip() for item in labels):
-        if not label:
-            continue
-        if not _LABEL.match(label):
-            raise UsageError(f"{where}: label {label!r}: use letters, digits and . _ : + - (128 at most)")
-        seen.setdefault(label, None)
-    return tuple(seen)
 
 
 def stdin_lines(params: Mapping[str, str]) -> bytes:
@@ -86,50 +75,64 @@ def parse_lines(text: str) -> dict[str, str]:
 
 @dataclass(frozen=True, kw_only=True)
 class RunnerState:
-    """One runner as the host's state file records it."""
+    """One runner as the host's state file records it (``BASE/NAME/cml-state``, see runners/README.md)."""
 
     name: str
     forge: str = ""
     mode: str = ""
     labels: tuple[str, ...] = ()
-    url: str = ""
     id: int | None = None
-    version: str = ""
-    running: bool = False
-    started: int | None = None  # epoch seconds the runner was started
-    last_job_end: int | None = None  # epoch seconds, written by the job-completed hook
+    running: bool = False  # status.sh's alive=yes: its unit is active or its process is there
+    started: int | None = None  # epoch seconds (started_at)
+    last_job_end: int | None = None  # epoch seconds (last_job_completed_at, the job-completed hook's)
     idle_timeout: int | None = None  # seconds, as launch --idle-timeout recorded it
-    path: str = ""  # the state file, when status.sh names it
-    extra: dict[str, str] = field(default_factory=dict)
+    package_sha256: str = ""
+    extra: dict[str, str] = field(default_factory=dict)  # user, init, unit, pid, executor, gpu, ...
 
 
 @dataclass(frozen=True, kw_only=True)
 class HostState:
-    """What ``status.sh`` found on a host."""
+    """What the survey found on a host: its runners, clock, staging folder, scripts and packages there."""
 
     runners: dict[str, RunnerState] = field(default_factory=dict)
     now: int | None = None  # the host's clock, epoch seconds
     staging: str = ""  # the folder files are put in (absolute)
+    home: str = ""  # where the runners live (status.sh's home=)
+    scripts_ready: bool = False  # the scripts of this cml version are in the staging folder
+    packages: frozenset[str] = frozenset()  # sha256 of each package in the staging folder
 
 
-_KNOWN = {"forge", "mode", "labels", "url", "id", "version", "running", "started", "last_job_end"}
-_KNOWN |= {"idle_timeout", "state"}
+_KNOWN = {"forge", "mode", "labels", "id", "alive", "started_at", "last_job_completed_at"}
+_KNOWN |= {"idle_timeout", "package_sha256", "name"}
+_HOST_KEYS = {"home", "count", "now", "staging", "scripts"}
 
 
 def parse_state(text: str) -> HostState:
-    """Parse ``status.sh``'s answer: host lines, then one record per runner starting with ``name=``."""
+    """Parse the survey's answer: host lines, then one record per runner starting with ``runner=``."""
     host: dict[str, str] = {}
+    packages: set[str] = set()
     records: list[dict[str, str]] = []
     for line in text.splitlines():
         key, sep, value = line.partition("=")
         if not sep or not re.fullmatch(r"[a-z][a-z0-9_]*", key):
             continue
-        if key == "name":
-            records.append({})
-        (records[-1] if records else host)[key] = value.strip()
-    runners = {r["name"]: _record(r) for r in (dict(rec, name=rec.get("name", "")) for rec in records)}
-    runners.pop("", None)
-    return HostState(runners=runners, now=_int(host.get("now")), staging=host.get("staging", ""))
+        if key == "runner":
+            records.append({"name": value.strip()})
+        elif key == "package":
+            packages.add(value.strip())
+        elif key in _HOST_KEYS or not records:
+            host[key] = value.strip()
+        else:
+            records[-1][key] = value.strip()
+    runners = {r["name"]: _record(r) for r in records if r["name"]}
+    return HostState(
+        runners=runners,
+        now=_int(host.get("now")),
+        staging=host.get("staging", ""),
+        home=host.get("home", ""),
+        scripts_ready=host.get("scripts") == "ready",
+        packages=frozenset(packages),
+    )
 
 
 def _record(rec: dict[str, str]) -> RunnerState:
@@ -139,16 +142,25 @@ def _record(rec: dict[str, str]) -> RunnerState:
         forge=rec.get("forge", ""),
         mode=rec.get("mode", ""),
         labels=tuple(x for x in rec.get("labels", "").split(",") if x),
-        url=rec.get("url", ""),
         id=_int(rec.get("id")),
-        version=rec.get("version", ""),
-        running=rec.get("running", "") in ("1", "yes", "true"),
-        started=_int(rec.get("started")),
-        last_job_end=_int(rec.get("last_job_end")),
+        running=rec.get("alive", "") == "yes",
+        started=_time(rec.get("started_at")),
+        last_job_end=_time(rec.get("last_job_completed_at")),
         idle_timeout=_int(rec.get("idle_timeout")),
-        path=rec.get("state", ""),
-        extra={k: v for k, v in rec.items() if k not in _KNOWN and k != "name"},
+        package_sha256=rec.get("package_sha256", ""),
+        extra={k: v for k, v in rec.items() if k not in _KNOWN},
     )
+
+
+def _time(value: str | None) -> int | None:
+    """``2026-12-01T15:42:00Z`` (UTC, as the scripts write it) as epoch seconds; None when unreadable."""
+    from datetime import UTC, datetime
+
+    try:
+        stamp = datetime.strptime(value or "", "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return None
+    return int(stamp.replace(tzinfo=UTC).timestamp())
 
 
 def _int(value: str | None) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,7 @@ def world(tmp_path: Path) -> World:
     package.write_bytes(b"fake runner package")
     hosts = Hosts(base=tmp_path / "hosts")
     api = FakeGitHubRunners()
+    api.package_sha256 = hashlib.sha256(package.read_bytes()).hexdigest()
     parts, fetched = make_parts(hosts, github(api), package)
     return World(hosts=hosts, api=api, parts=parts, fetched=fetched, steps=[])
 

@@ -130,8 +130,11 @@ class Hosts:
             with self.lock:
                 self.active -= 1
 
-    def probe(self, machine: Machine) -> Probe:
-        return self.probes.get(machine.host.address, PROBE)
+    def parse_probe(self, output: str, host: Host) -> Probe:
+        """The probe chosen for ``host`` (the stand-in probe.sh printed only its frame)."""
+        assert "probe=1" in output, output
+        assert "end=1" in output, output
+        return self.probes.get(host.address, PROBE)
 
 
 PROBE = Probe(
@@ -172,6 +175,7 @@ class FakeRunnersBase:
     """The common part of both forges' runner APIs, in memory."""
 
     url = "https://github.com/acme/app"
+    package_sha256 = "ab" * 32  # the fixtures set the sha256 of the package file they "fetch"
 
     def __init__(self) -> None:
         self.held: dict[int, RemoteRunner] = {}
@@ -206,7 +210,7 @@ class FakeRunnersBase:
             arch=arch,
             version="2.320.0",
             url=f"https://dl.example/{arch}.tgz",
-            sha256="ab" * 32,
+            sha256=self.package_sha256,
             filename=f"actions-runner-{os}-{arch}-2.320.0.tar.gz",
         )
 
@@ -276,10 +280,11 @@ def make_parts(
     packages = Packages(registrar.api.package, fetch) if registrar else None
     parts = Parts(
         connect=hosts.connect,
-        probe=hosts.probe,
+        parse_probe=hosts.parse_probe,
         labels=labels,
         require_gpu=require_gpu,
         script=script,
+        script_names=scripts.NAMES,
         registrar=registrar,
         packages=packages,
     )

@@ -89,7 +89,7 @@ def test_the_ssh_key_and_known_hosts_come_from_the_environment(
     code = main(["runner", "status", "-H", "root@gpu1", "--forge", "github"], env)
     err = capsys.readouterr().err
     assert code == 0, err
-    assert wired["access"].identity == key + "\n"
+    assert wired["access"].identity == key
     assert wired["known_hosts_text"] == "gpu1 ssh-ed25519 AAAAC3Nz\n"
     assert not wired["access"].known_hosts.exists()  # the temporary file is gone afterwards
     from cml.log import redact
@@ -102,7 +102,7 @@ def test_the_ssh_key_and_known_hosts_come_from_the_environment(
     [
         (["launch", "-H", "a@b", "--parallel", "0"], "cml: error: --parallel 0: must be more than 0"),
         (["launch", "-H", "a@b", "--count", "0"], "cml: error: --count 0: must be more than 0"),
-        (["launch", "-H", "a@b", "--labels", "a b"], "cml: error: --labels: label 'a b'"),
+        (["launch", "-H", "a@b", "--labels", "a b"], "cml: error: --labels 'a b': label 'a b'"),
         (
             ["launch", "-H", "a@b", "--idle-timeout", "soon"],
             "cml: error: --idle-timeout 'soon': expected a duration",

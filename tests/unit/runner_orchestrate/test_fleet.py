@@ -40,15 +40,15 @@ def test_one_host_down_the_others_are_provisioned(world: World) -> None:
 
 
 def test_parallelism_is_bounded_and_used(world: World) -> None:
-    slow = world.hosts.probe
+    slow = world.hosts.parse_probe
 
-    def probe(machine: Any) -> Any:
+    def probe(output: str, host: Any) -> Any:
         time.sleep(0.05)
-        return slow(machine)
+        return slow(output, host)
 
     from dataclasses import replace
 
-    parts = replace(world.parts, probe=probe)
+    parts = replace(world.parts, parse_probe=probe)
     hosts = [host(f"h{i}") for i in range(6)]
     results = fleet.launch(hosts, LaunchOptions(), parts, _settings(io.StringIO(), parallel=3))
     assert all(r.ok for r in results)
@@ -99,10 +99,10 @@ def test_ctrl_c_skips_the_hosts_not_started_and_stops_the_running_ones(
     real_wait = cf.wait
     calls = {"n": 0}
 
-    def probe(machine: Any) -> Any:
+    def probe(output: str, host: Any) -> Any:
         started.set()
         time.sleep(0.2)
-        return world.hosts.probe(machine)
+        return world.hosts.parse_probe(output, host)
 
     def wait(*args: Any, **kw: Any) -> Any:
         calls["n"] += 1
@@ -114,7 +114,7 @@ def test_ctrl_c_skips_the_hosts_not_started_and_stops_the_running_ones(
     monkeypatch.setattr(fleet.cf, "wait", wait)
     from dataclasses import replace
 
-    parts = replace(world.parts, probe=probe)
+    parts = replace(world.parts, parse_probe=probe)
     hosts = [host(f"h{i}") for i in range(3)]
     results = fleet.launch(hosts, LaunchOptions(), parts, _settings(io.StringIO(), parallel=1))
     assert [r.action for r in results] == ["interrupted"] * 3

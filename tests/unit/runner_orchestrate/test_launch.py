@@ -93,13 +93,16 @@ def test_dry_run_registers_nothing_and_shows_the_plan(world: World) -> None:
     assert (result.ok, result.action) == (True, "planned")
     assert result.labels == ("self-hosted", "linux", "arm64", "gpu", "gpus-2")
     assert result.details["gpus"] == "NVIDIA A100 (40960 MiB), NVIDIA A100 (40960 MiB)"
-    assert result.details["package"].startswith(
-        "actions-runner-linux-arm64-2.320.0.tar.gz 2.320.0 sha256:abab"
+    assert result.details["package"] == (
+        f"actions-runner-linux-arm64-2.320.0.tar.gz 2.320.0 sha256:{world.api.package_sha256}"
     )
     assert result.details["cml-gpu1-1"] == "would be installed"
     assert world.api.held == {}
     assert not any(c.startswith(("jit_config", "registration_token")) for c in world.api.calls)
-    assert not [c for c in world.hosts.log["gpu1"] if c.startswith("put")]
+    puts = [c for c in world.hosts.log["gpu1"] if c.startswith("put")]
+    assert puts
+    assert all("/.cache/cml-runner/scripts-" in c for c in puts)
+    assert not [c for c in world.hosts.log["gpu1"] if "install-" in c and c.startswith("run")]
     assert world.fetched == []
 
 
@@ -124,10 +127,11 @@ def test_a_gpu_host_without_the_toolkit_gets_a_warning_naming_the_fix(world: Wor
     world.hosts.probes["gpu1"] = GPU_PROBE
     result = provision.launch(h, LaunchOptions(), world.parts, world.step(h))
     assert "--gpu-setup" in result.details["warning"]
-    calls = (world.home(h) / "calls.log").read_text()
-    assert "gpu_setup" in calls
+    assert "gpu-setup.sh" not in (world.home(h) / "calls.log").read_text()
     with_setup = provision.launch(h, LaunchOptions(gpu_setup=True, count=2), world.parts, world.step(h))
     assert "warning" not in with_setup.details
+    assert with_setup.details["gpu-setup"] == "docker sees 2 GPU(s) (toolkit present)"
+    assert "gpu-setup.sh ran" in (world.home(h) / "calls.log").read_text()
 
 
 def test_the_package_is_fetched_once_per_arch(world: World) -> None:

@@ -20,7 +20,7 @@ def test_a_failed_install_deletes_the_runner_it_registered(world: World) -> None
     h = host()
     (world.home(h) / "fail-install").touch()
     with pytest.raises(
-        HostError, match=r"^root@gpu1:22: installing cml-gpu1-1 failed: config.sh refused the runner$"
+        HostError, match=r"^host root@gpu1:22: installing cml-gpu1-1 failed: config.sh refused the runner$"
     ):
         provision.launch(h, LaunchOptions(), world.parts, world.step(h))
     assert world.api.held == {}

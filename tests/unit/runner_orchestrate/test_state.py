@@ -25,12 +25,6 @@ def test_belongs_does_not_mix_up_similar_hosts() -> None:
     assert state.belongs("trainer-2", "x", "trainer")
 
 
-def test_labels_are_checked_deduplicated_and_ordered() -> None:
-    assert state.check_labels(["gpu", " train ", "", "gpu"]) == ("gpu", "train")
-    with pytest.raises(UsageError, match=r"^--labels: label 'a;b'"):
-        state.check_labels(["a;b"])
-
-
 @pytest.mark.parametrize(
     ("text", "seconds"), [("1800", 1800), ("90s", 90), ("30m", 1800), ("2h", 7200), ("1d", 86400)]
 )
@@ -52,22 +46,32 @@ def test_stdin_lines_refuse_a_value_with_a_line_break_without_showing_it() -> No
         state.stdin_lines({"Bad Key": "v"})
 
 
-def test_parse_state() -> None:
+def test_parse_state_reads_status_sh_and_the_survey() -> None:
     text = (
-        "staging=/root/.cache/cml-runner\nnow=1700000100\nnoise line\n"
-        "name=cml-a-1\nforge=github\nmode=service\nlabels=self-hosted,gpu\nid=7\nrunning=1\n"
-        "started=1700000000\nlast_job_end=1700000050\nidle_timeout=60\nstate=/home/r/a.state\npid=42\n"
-        "name=cml-a-2\nrunning=0\n"
+        "staging=/root/.cache/cml-runner\nnow=1700000100\npackage=" + "ab" * 32 + "\nscripts=ready\n"
+        "noise line\nhome=/home/cml-runner/cml-runners\n"
+        "runner=cml-a-1\nforge=github\nname=cml-a-1\nmode=service\nlabels=self-hosted,gpu\nid=7\n"
+        "started_at=2023-11-14T22:13:20Z\nlast_job_completed_at=2023-11-14T22:14:10Z\nidle_timeout=60\n"
+        "pid=42\nalive=yes\n"
+        "runner=cml-a-2\nstarted_at=yesterday\nalive=no\ncount=2\n"
     )
     found = state.parse_state(text)
-    assert (found.staging, found.now) == ("/root/.cache/cml-runner", 1700000100)
+    assert (found.staging, found.now, found.home) == (
+        "/root/.cache/cml-runner",
+        1700000100,
+        "/home/cml-runner/cml-runners",
+    )
+    assert (found.scripts_ready, found.packages) == (True, frozenset({"ab" * 32}))
     one = found.runners["cml-a-1"]
-    assert (one.mode, one.labels, one.id, one.running, one.last_job_end) == (
+    assert (one.mode, one.labels, one.id, one.running, one.started, one.last_job_end) == (
         "service",
         ("self-hosted", "gpu"),
         7,
         True,
+        1700000000,
         1700000050,
     )
-    assert (one.idle_timeout, one.path, one.extra) == (60, "/home/r/a.state", {"pid": "42"})
-    assert found.runners["cml-a-2"].running is False
+    assert (one.idle_timeout, one.extra) == (60, {"pid": "42"})
+    two = found.runners["cml-a-2"]
+    assert (two.running, two.started) == (False, None)  # an unreadable time is unknown, never a guess
+    assert list(found.runners) == ["cml-a-1", "cml-a-2"]

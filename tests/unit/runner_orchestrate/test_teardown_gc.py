@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from cml.runner import provision
 from cml.runner.provision import GcOptions, LaunchOptions, TeardownOptions
 from tests.unit.runner_orchestrate.conftest import World, host
 from tests.unit.runner_orchestrate.standins import FakeGitLabRunners, gitlab, make_parts
+
+EPOCH = "1970-01-01T00:00:01Z"  # how the job-completed hook writes a time (UTC)
 
 
 def _files(world: World, address: str = "gpu1") -> list[str]:
@@ -100,11 +103,11 @@ def test_gc_removes_offline_cml_runners_only(world: World) -> None:
 def test_gc_idle_timeout_uses_the_hosts_clock_and_the_busy_flag(world: World) -> None:
     h = host()
     provision.launch(h, LaunchOptions(mode="jit", count=4), world.parts, world.step(h))
-    _set(world, "cml-gpu1-1", last_job_end=1)  # idle for decades
-    _set(world, "cml-gpu1-2", last_job_end=1)  # idle, but the forge says busy
+    _set(world, "cml-gpu1-1", last_job_completed_at=EPOCH)  # idle for decades
+    _set(world, "cml-gpu1-2", last_job_completed_at=EPOCH)  # idle, but the forge says busy
     rid = world.api.by_name()["cml-gpu1-2"].id
     world.api.held[rid] = replace(world.api.held[rid], busy=True)
-    _set(world, "cml-gpu1-3", started="")  # no job yet and no start time: kept, never a guess
+    _set(world, "cml-gpu1-3", started_at="")  # no job yet and no start time: kept, never a guess
     # cml-gpu1-4 started a moment ago: not idle for 30 minutes
     result = provision.gc(h, GcOptions(idle_timeout=1800), world.parts, world.step(h))
     assert (result.action, result.runners) == ("removed", ("cml-gpu1-1",))
@@ -115,7 +118,7 @@ def test_gc_idle_timeout_uses_the_hosts_clock_and_the_busy_flag(world: World) ->
 def test_gc_uses_the_idle_timeout_recorded_at_launch(world: World) -> None:
     h = host()
     provision.launch(h, LaunchOptions(idle_timeout=60), world.parts, world.step(h))
-    _set(world, "cml-gpu1-1", last_job_end=1)
+    _set(world, "cml-gpu1-1", last_job_completed_at=EPOCH)
     result = provision.gc(h, GcOptions(), world.parts, world.step(h))
     assert result.runners == ("cml-gpu1-1",)
     assert world.api.held == {}
@@ -125,7 +128,9 @@ def test_gitlab_runs_one_job_per_runner_and_teardown_deletes_through_the_api(
     world: World, tmp_path: Path
 ) -> None:
     api = FakeGitLabRunners()
-    parts, _ = make_parts(world.hosts, gitlab(api), tmp_path / "actions-runner.tar.gz")
+    package = tmp_path / "actions-runner.tar.gz"
+    api.package_sha256 = hashlib.sha256(package.read_bytes()).hexdigest()
+    parts, _ = make_parts(world.hosts, gitlab(api), package)
     h = host()
     result = provision.launch(h, LaunchOptions(labels=("gpu",), count=2), parts, world.step(h))
     assert result.action == "launched"
