@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import subprocess
 import sys
 import tempfile
 import time
@@ -97,38 +98,59 @@ def standin_world(tmp: Path, latency: float) -> Iterator[tuple[list[Host], Parts
 
 @contextlib.contextmanager
 def real_world(tmp: Path, latency: float) -> Iterator[tuple[list[Host], Parts]]:
-    """Real sshd per loopback address, the fake GitHub, the fake release server (CONTRACT8 parts).
-
-    NOT RUN YET: written before the parts were merged. The modules are CONTRACT8's; the names used from
-    them (``sshd.hosts``, ``Releases.serve``, ``github_runner``, ``FakeGitHub.add_runner_download``) are
-    guesses, to be matched to the merged fixtures here and nowhere else.
-    """
-    from cml.runner.github import GitHubRunners
-    from tests.fakes.releases import Releases
-    from tests.fakes.runner_packages import github_runner
-    from tests.integration.runner import sshd
-
+    """Real sshd per loopback address (``tests/integration/runner/sshd.py``), the fake GitHub with its
+    runner endpoints, the fake release server with R3's fake runner packages, a real runner user."""
     from cml.ci import CIContext
     from cml.runner.parts import Access, real_parts
-    from cml.runner.registrar import GitHub
+    from cml.runner.registrar import open_registrar
     from tests.fakes.github import FakeGitHub
+    from tests.fakes.releases import FakeReleases, actions_runner
+    from tests.fakes.runner_packages import github_package
+    from tests.integration.runner import sshd
 
-    with FakeGitHub() as fake, Releases() as releases, sshd.hosts(tmp, count=HOSTS + 2) as ssh:
-        fake.add_repo(REPO)
-        fake.add_token(TOKEN, "ada")
-        for arch in ("x64", "arm64"):
-            fake.add_runner_download(REPO, releases.serve(github_runner(arch)))
-        ctx = CIContext(
-            provider="local",
-            forge="github",
-            repo=REPO,
-            sha="0" * 40,
-            server_url=fake.root,
-            api_url=fake.url,
-            workdir=tmp,
-        )
-        access = Access(identity=str(ssh.key), known_hosts=ssh.known_hosts)
-        yield list(ssh.hosts), real_parts(access, GitHub(GitHubRunners(ctx, TOKEN)), cache=tmp / "cache")
+    if sshd.can_run():
+        raise SystemExit(f"benchmark: no loopback sshd hosts here: {sshd.can_run()}")
+    tmp.chmod(0o755)  # the runner user reaches the packages' record folder
+    created = _runner_user()
+    lab = sshd.temp_lab()
+    try:
+        with FakeGitHub() as fake, FakeReleases() as releases:
+            fake.add_repo(REPO)
+            fake.add_token(TOKEN, "ada")
+            (tmp / "pkg").mkdir()
+            tarballs = {
+                a: github_package(tmp / "pkg", tmp / "record", arch=a).read_bytes() for a in ("x64", "arm64")
+            }
+            actions_runner(fake, releases, tarballs)
+            hosts = [lab.host(env={"CML_RUNNER_USER": RUNNER_USER}).host for _ in range(HOSTS + 2)]
+            ctx = CIContext(
+                provider="local",
+                forge="github",
+                repo=REPO,
+                sha="0" * 40,
+                server_url=fake.html_root,
+                api_url=fake.url,
+                workdir=tmp,
+            )
+            access = Access(identity=str(lab.identity), known_hosts=lab.known_hosts)
+            registrar = open_registrar(ctx, TOKEN, {})
+            yield hosts, real_parts(access, registrar, cache=tmp / "cache")
+    finally:
+        sshd.remove(lab)
+        if created:
+            subprocess.run(["userdel", RUNNER_USER], capture_output=True, check=False)
+
+
+RUNNER_USER = "cml-bench-runner"
+
+
+def _runner_user() -> bool:
+    """Create the runner user the hosts' scripts use (``CML_RUNNER_USER``); True when created here."""
+    if subprocess.run(["id", "-u", RUNNER_USER], capture_output=True, check=False).returncode == 0:
+        return False
+    argv = ["useradd", "--system", "--no-create-home", "--user-group", "--shell", "/bin/sh", RUNNER_USER]
+    subprocess.run(argv, check=True, capture_output=True)
+    return True
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -22,7 +22,8 @@ _SPLIT = "cml-survey=state"
 #: Creates the staging folder, probes (probe.sh on stdin), then reads the state when the scripts are
 #: there and lists the packages there. {scripts} is the scripts folder's name (a hex digest).
 _SURVEY = """\
-d="$HOME/.cache/cml-runner" && mkdir -p "$d/pkg" "$d/{scripts}" && chmod 700 "$d" || exit 1
+d="$HOME/.cache/cml-runner"
+[ -d "$d/{scripts}" ] || {{ mkdir -p "$d/pkg" "$d/{scripts}" && chmod 700 "$d"; }} || exit 1
 sh -s -- "${{CML_RUNNER_HOME:-$HOME}}" || exit $?
 echo {split}
 echo "staging=$d"
