@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import io
 import subprocess
 import sys
@@ -92,7 +93,9 @@ def standin_world(tmp: Path, latency: float) -> Iterator[tuple[list[Host], Parts
         with hosts.connect(host) as machine:
             yield _Slow(machine, latency)
 
-    parts, _ = make_parts(hosts, github(FakeGitHubRunners()), package)
+    api = FakeGitHubRunners()
+    api.package_sha256 = hashlib.sha256(package.read_bytes()).hexdigest()
+    parts, _ = make_parts(hosts, github(api), package)
     yield [Host(user="root", address=f"bench{i}") for i in range(HOSTS + 2)], replace(parts, connect=connect)
 
 

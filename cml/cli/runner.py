@@ -65,7 +65,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--identity",
         metavar="KEY",
-        help="private key file (default: the key text in CML_SSH_KEY, else ssh's)",
+        help="private key file (default: the key text in CML_SSH_KEY; no agent, no ~/.ssh/id_* lookup)",
     )
     p.add_argument(
         "--known-hosts",

@@ -18,7 +18,7 @@ from cml.secrets import register_secret
 
 
 class _Common(Protocol):
-    """What both forges' runner APIs offer (see CONTRACT8)."""
+    """What both forges' runner APIs offer (cml.runner.github.GitHubRunners, cml.runner.gitlab.GitLabRunners)."""
 
     @property
     def url(self) -> str:

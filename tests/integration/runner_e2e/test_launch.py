@@ -75,3 +75,15 @@ def test_dry_run_registers_nothing_and_prints_the_plan(github: E2E) -> None:
     assert github.issued() == []
     assert github.calls() == []
     assert not gpu.runners.exists()
+
+
+def test_status_shows_the_host_side_and_the_forge_side(github: E2E) -> None:
+    fake = github.host(arch="arm64")
+    assert github.cli("launch", hosts=(fake,)).code == 0
+    github.sync()
+    run = github.cli("status", "--json", hosts=(fake,))
+    assert run.code == 0, run.err
+    (result,) = json.loads(run.out)
+    assert (result["action"], result["runners"]) == ("running", [runner_name(fake)])
+    assert result["details"]["arch"] == "arm64"
+    assert result["details"][runner_name(fake)].startswith("jit running; online, idle ")
