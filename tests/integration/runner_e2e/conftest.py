@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -165,7 +166,10 @@ def runner_user() -> Iterator[str]:
         argv = ["useradd", "--system", "--no-create-home", "--user-group", "--shell", "/bin/sh", RUNNER_USER]
         subprocess.run(argv, check=True, capture_output=True)
     yield RUNNER_USER
-    subprocess.run(["userdel", RUNNER_USER], capture_output=True, check=False)
+    for _ in range(50):  # userdel answers 8 while a process of the user (a runner not reaped yet) exists
+        if subprocess.run(["userdel", RUNNER_USER], capture_output=True, check=False).returncode != 8:
+            break
+        time.sleep(0.1)
 
 
 @pytest.fixture(scope="session")
