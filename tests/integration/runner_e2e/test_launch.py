@@ -87,3 +87,21 @@ def test_status_shows_the_host_side_and_the_forge_side(github: E2E) -> None:
     assert (result["action"], result["runners"]) == ("running", [runner_name(fake)])
     assert result["details"]["arch"] == "arm64"
     assert result["details"][runner_name(fake)].startswith("jit running; online, idle ")
+
+
+def test_runner_package_file_is_installed_without_a_download(github: E2E) -> None:
+    fake = github.host()
+    package = github.root / "packages" / "actions-runner-linux-x64-2.330.0.tar.gz"  # what the forge lists
+    run = github.cli("launch", "--runner-package", str(package), hosts=(fake,))
+    assert run.code == 0, run.err
+    assert github.releases.requests == []  # type: ignore[union-attr]  # nothing downloaded
+    assert len(github.calls("run.sh")) == 1
+    other = github.root / "other.tar.gz"
+    other.write_bytes(b"not the runner GitHub publishes")
+    bad = github.host()
+    refused = github.cli("launch", "--runner-package", str(other), hosts=(bad,))
+    assert refused.code == 2
+    (line,) = refused.errors
+    assert line.startswith(f"cml: error: {bad.host.name}: --runner-package {other}: sha256 ")
+    assert len(github.calls("run.sh")) == 1
+    assert list(github.remote()) == [runner_name(fake)]  # nothing registered for the refused host
