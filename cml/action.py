@@ -66,12 +66,17 @@ SPECS: dict[str, tuple[tuple[str, ...], tuple[Flag, ...]]] = {
     "runner": (
         ("runner", "launch"),
         (
-            Flag(input="host", flag="--host"),
+            Flag(input="host", flag="--host", kind="many"),
             Flag(input="labels", flag="--labels"),
             Flag(input="name", flag="--name"),
-            Flag(input="idle-timeout", flag="--idle-timeout"),
-            Flag(input="single", flag="--single", kind="bool"),
+            Flag(input="mode", flag="--mode"),
+            Flag(input="count", flag="--count"),
+            Flag(input="idle-timeout", flag="--idle-timeout"),  # seconds, or 30m / 2h: a duration
+            Flag(
+                input="single", flag="--mode=single", kind="bool"
+            ),  # the old input: after --mode, so it wins
             Flag(input="gpu", flag="--gpu", kind="bool"),
+            Flag(input="gpu-setup", flag="--gpu-setup", kind="bool"),
         ),
     ),
     "bench": (

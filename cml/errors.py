@@ -73,3 +73,9 @@ class HostError(CmlError):
     """A machine reached over SSH (or adb) failed: unreachable, refused us, or a command on it failed."""
 
     exit_code = 4
+
+
+class Interrupted(CmlError):
+    """Ctrl-C reached cml while it worked (on a runner host: that host's work was rolled back)."""
+
+    exit_code = 130

@@ -12,7 +12,7 @@ here=$(cd "${0%/*}" && pwd) || exit 1
 . "$here/lib.sh"
 
 forge=github mode=jit name='' labels='' package='' url='' jitconfig='' token=''
-runner_user='' home='' init='' id=''
+runner_user='' home='' init='' id='' idle_timeout=''
 take() {
     case $1 in
         forge) forge=$2 ;;
@@ -27,6 +27,7 @@ take() {
         home) home=$2 ;;
         init) init=$2 ;;
         id) id=$2 ;;
+        idle_timeout) idle_timeout=$2 ;;
         *) return 1 ;;
     esac
 }
@@ -38,8 +39,8 @@ check_input() {
     check_text labels "$labels"
     check_text url "$url"
     case $id in *[!0-9]*) fail 2 "id must be a number" ;; esac
-    [ -n "$package" ] || fail 2 "package is required"
-    [ -f "$package" ] || fail 2 "package $package is not a file"
+    case $idle_timeout in *[!0-9]*) fail 2 "idle_timeout must be a number of seconds" ;; esac
+    [ -z "$package" ] || [ -f "$package" ] || fail 2 "package $package is not a file"
     [ -z "$jitconfig" ] || check_secret jitconfig "$jitconfig"
     [ -z "$token" ] || check_secret token "$token"
     if [ "$mode" = jit ]; then
@@ -122,35 +123,38 @@ runner_identity "$runner_user"
 use_init "$init"
 runner_paths "$home" "$name"
 ensure_base
-sha=$(sha256_of "$package") || fail 1 "cannot read $package"
+sha=''
+[ -z "$package" ] || sha=$(sha256_of "$package") || fail 1 "cannot read $package"
 was=$(state_get mode)
 [ -z "$was" ] || [ "$was" = "$mode" ] ||
     fail 1 "runner $name exists in $was mode; tear it down first"
 changed=''
 [ -z "$was" ] || [ "$labels" = "$(state_get labels)" ] || changed=labels
+[ -z "$was" ] || [ "$idle_timeout" = "$(state_get idle_timeout)" ] || changed=${changed:+$changed,}idle_timeout
 [ -n "$id" ] || id=$(state_get id)
 [ -z "$id" ] || [ "$id" = "$(state_get id)" ] || state_set id="$id"
 
 if alive; then
     # Running: labels live on the forge (the controller sets them); only service runners
     # take a new package in place (a one-job runner finishes with the one it has).
-    if [ "$mode" = service ] && [ "$sha" != "$(state_get package_sha256)" ]; then
+    if [ -n "$sha" ] && [ "$mode" = service ] && [ "$sha" != "$(state_get package_sha256)" ]; then
         stop_runner
         unpack || true
         start
         changed=${changed:+$changed,}package
     fi
-    [ -z "$changed" ] || state_set labels="$labels"
+    [ -z "$changed" ] || state_set labels="$labels" idle_timeout="$idle_timeout"
     if [ -n "$changed" ]; then report updated; else report unchanged; fi
     exit 0
 fi
 
+[ -n "$package" ] || fail 2 "package is required to start runner $name"
 if unpack && [ -n "$was" ]; then changed=${changed:+$changed,}package; fi
 install_hook
 if [ "$mode" != jit ] && { [ "$mode" = single ] || ! as_runner test -f "$dir/.runner"; }; then
     configure
 fi
 state_set forge=github name="$name" mode="$mode" labels="$labels" id="$id" user="$ruser" \
-    init="$init" started_at="$(now)"
+    init="$init" idle_timeout="$idle_timeout" started_at="$(now)"
 start
 report started

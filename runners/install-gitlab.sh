@@ -12,7 +12,7 @@ here=$(cd "${0%/*}" && pwd) || exit 1
 . "$here/lib.sh"
 
 forge=gitlab mode=service name='' labels='' package='' url='' token='' executor=docker
-docker_image='' gpu=0 runner_user='' home='' init='' id=''
+docker_image='' gpu=0 runner_user='' home='' init='' id='' idle_timeout=''
 take() {
     case $1 in
         forge) forge=$2 ;;
@@ -29,6 +29,7 @@ take() {
         home) home=$2 ;;
         init) init=$2 ;;
         id) id=$2 ;;
+        idle_timeout) idle_timeout=$2 ;;
         *) return 1 ;;
     esac
 }
@@ -44,8 +45,8 @@ check_input() {
     check_text docker_image "$docker_image"
     case $docker_image in -*) fail 2 "docker_image must not start with '-'" ;; esac
     case $id in *[!0-9]*) fail 2 "id must be a number" ;; esac
-    [ -n "$package" ] || fail 2 "package is required"
-    [ -f "$package" ] || fail 2 "package $package is not a file"
+    case $idle_timeout in *[!0-9]*) fail 2 "idle_timeout must be a number of seconds" ;; esac
+    [ -z "$package" ] || [ -f "$package" ] || fail 2 "package $package is not a file"
     [ -z "$token" ] || check_secret token "$token"
     [ "$executor" = shell ] || [ -n "$docker_image" ] || docker_image=ubuntu:24.04
     [ "$executor" = docker ] || docker_image=''
@@ -118,7 +119,8 @@ runner_identity "$runner_user"
 use_init "$init"
 runner_paths "$home" "$name"
 ensure_base
-sha=$(sha256_of "$package") || fail 1 "cannot read $package"
+sha=''
+[ -z "$package" ] || sha=$(sha256_of "$package") || fail 1 "cannot read $package"
 was=$(state_get mode)
 [ -z "$was" ] || [ "$was" = "$mode" ] ||
     fail 1 "runner $name exists in $was mode; tear it down first"
@@ -129,25 +131,28 @@ if [ -n "$registered" ] && as_runner test -f "$dir/config.toml"; then
 fi
 changed=''
 [ -z "$was" ] || [ "$labels" = "$(state_get labels)" ] || changed=labels
+[ -z "$was" ] || [ "$idle_timeout" = "$(state_get idle_timeout)" ] || changed=${changed:+$changed,}idle_timeout
 [ -n "$id" ] || id=$(state_get id)
 
 if alive; then
     # Tags live on the forge (the controller sets them); a new binary replaces the old one in place.
-    if [ "$mode" = service ] && [ "$sha" != "$(state_get package_sha256)" ]; then
+    if [ -n "$sha" ] && [ "$mode" = service ] && [ "$sha" != "$(state_get package_sha256)" ]; then
         stop_runner
         install_binary || true
         start
         changed=${changed:+$changed,}package
     fi
-    [ -z "$changed" ] || state_set labels="$labels"
+    [ -z "$changed" ] || state_set labels="$labels" idle_timeout="$idle_timeout"
     [ -z "$id" ] || [ "$id" = "$(state_get id)" ] || state_set id="$id"
     if [ -n "$changed" ]; then report updated; else report unchanged; fi
     exit 0
 fi
 
+[ -n "$package" ] || fail 2 "package is required to start runner $name"
 if install_binary && [ -n "$was" ]; then changed=${changed:+$changed,}package; fi
 as_runner test -f "$dir/config.toml" || register
 state_set forge=gitlab name="$name" mode="$mode" labels="$labels" id="$id" user="$ruser" \
-    init="$init" executor="$executor" docker_image="$docker_image" gpu="$gpu" started_at="$(now)"
+    init="$init" idle_timeout="$idle_timeout" executor="$executor" docker_image="$docker_image" \
+    gpu="$gpu" started_at="$(now)"
 start
 report started

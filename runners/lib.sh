@@ -81,7 +81,8 @@ check_text() {
 }
 
 # runner_identity WANTED [nocreate]: sets self (1 when the login user runs the runner), ruser, ruid, rgid, rhome.
-# As root: the dedicated non-root user WANTED (default cml-runner), created when missing.
+# As root: the dedicated non-root user WANTED (default $CML_RUNNER_USER from the host's environment,
+# else cml-runner), created when missing.
 runner_identity() {
     if [ "$(id -u)" != 0 ]; then
         self=1
@@ -94,20 +95,24 @@ runner_identity() {
         return
     fi
     self=0
-    ruser=${1:-cml-runner}
+    ruser=${1:-${CML_RUNNER_USER:-cml-runner}}
     check_word runner_user "$ruser"
     [ "$ruser" != root ] || fail 2 "runner_user must not be root"
-    if ! id -u "$ruser" >/dev/null 2>&1; then
+    entry=$(passwd_entry "$ruser")
+    if [ -z "$entry" ] || [ "${entry%%:*}" != "$ruser" ]; then
         [ "${2:-}" != nocreate ] || return 1
         have useradd || fail 1 "user $ruser does not exist and useradd is missing"
         useradd --system --create-home --user-group --shell /bin/sh "$ruser" >&2 ||
             fail 1 "useradd $ruser failed"
         say user_created "$ruser"
+        entry=$(passwd_entry "$ruser")
     fi
-    ruid=$(id -u "$ruser")
-    rgid=$(id -g "$ruser")
+    # name:password:uid:gid:gecos:home:shell, read without starting a program per field
+    IFS=: read -r pname _ ruid rgid _ rhome _ <<EOF
+$entry
+EOF
+    [ "$pname" = "$ruser" ] || fail 1 "user $ruser has no passwd entry of its own (a uid is not a name)"
     [ "$ruid" != 0 ] || fail 2 "runner_user $ruser has uid 0"
-    rhome=$(home_of "$ruser")
     [ -n "$rhome" ] || fail 1 "user $ruser has no home directory"
     [ "${2:-}" != nocreate ] || return 0
     if getent group docker >/dev/null 2>&1 && ! id -nG "$ruser" | tr ' ' '\n' | grep -qx docker; then
@@ -115,11 +120,12 @@ runner_identity() {
     fi
 }
 
-home_of() {
+# passwd_entry USER: USER's passwd line (NSS through getent where there is one), empty when none.
+passwd_entry() {
     if have getent; then
-        getent passwd "$1" | cut -d: -f6
+        getent passwd "$1" 2>/dev/null
     else
-        awk -F: -v u="$1" '$1 == u { print $6 }' /etc/passwd
+        awk -F: -v u="$1" '$1 == u { print; exit }' /etc/passwd
     fi
 }
 

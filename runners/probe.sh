@@ -10,8 +10,7 @@ main() {
     say probe 1
     say arch "$(uname -m 2>/dev/null)"
     if [ -r /etc/os-release ]; then
-        say os_id "$(sed -n 's/^ID=//p' /etc/os-release | head -n 1)"
-        say os_version "$(sed -n 's/^VERSION_ID=//p' /etc/os-release | head -n 1)"
+        os_release </etc/os-release
     fi
     say libc "$( (getconf GNU_LIBC_VERSION || ldd --version) 2>&1 | head -n 1)"
     say init "$(init_system)"
@@ -37,6 +36,19 @@ main() {
 }
 
 say() { printf '%s=%s\n' "$1" "$2"; }
+
+# The first ID= and VERSION_ID= of os-release on stdin, read by the shell itself (never evaluated).
+os_release() {
+    id='' version=''
+    while IFS= read -r line || [ -n "$line" ]; do
+        case $line in
+            ID=*) [ -n "$id" ] || id=${line#ID=} ;;
+            VERSION_ID=*) [ -n "$version" ] || version=${line#VERSION_ID=} ;;
+        esac
+    done
+    [ -z "$id" ] || say os_id "$id"
+    [ -z "$version" ] || say os_version "$version"
+}
 
 has() { command -v "$1" >/dev/null 2>&1; }
 

@@ -20,7 +20,7 @@ from cml.errors import CmlError
 from cml.log import logger, redact, setup
 
 #: Command modules, in the order ``cml --help`` lists them.
-COMMANDS: tuple[str, ...] = ("comment", "publish", "report", "check", "run", "bench")
+COMMANDS: tuple[str, ...] = ("comment", "publish", "report", "check", "run", "runner", "bench")
 
 
 class _Parser(argparse.ArgumentParser):

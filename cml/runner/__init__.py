@@ -4,11 +4,19 @@ The shared vocabulary lives here; each layer is its own module:
 
 * ``hosts``     — :class:`Host` specs from ``-H user@host[:port]`` and ``--inventory FILE.yaml``
 * ``ssh``       — :class:`Machine`: a paramiko connection with verified host keys (``run``/``put``)
-* ``probe``     — what a host is (one round trip of ``runners/probe.sh``) and the labels that follow
+* ``probe``     — what a host is (``runners/probe.sh``) and the labels that follow
 * ``package``   — the runner package for an OS/arch, fetched once on the controller, sha256-verified
-* ``github`` / ``gitlab`` — the forge's runner API (registration, JIT config, list, delete)
-* ``provision`` — launch / status / teardown / gc of one host (state file on the host, rollback)
+* ``github`` / ``gitlab`` — the forge's runner API (registration, JIT config, list, delete, labels)
+* ``scripts``   — the files of ``runners/`` as the wheel ships them
+* ``registrar`` — one interface over both forges' runner APIs (what provisioning mints and deletes)
+* ``parts``     — the parts above gathered (tests hand in stand-ins), per-host progress and timeout
+* ``session``   — what every command assembles first: hosts, SSH access, forge, parts
+* ``state``     — runner names, the stdin/stdout protocol of the scripts, the host's state
+* ``hostops``   — the remote commands: one-round-trip survey (probe + state), scripts, packages
+* ``plan`` / ``install`` — what launch would change on a host, and carrying it out (with rollback)
+* ``provision`` — launch / status / teardown / gc of one host
 * ``fleet``     — many hosts: bounded parallelism, per-host timeout, progress, per-host results
+* ``live``      — the live progress table (rich) on a terminal
 
 What runs on the host is POSIX sh under the top-level ``runners/`` folder (shipped in the wheel as
 ``cml/runner/scripts``); secrets reach it on the remote command's stdin, never argv, env or a file.

@@ -83,6 +83,9 @@ def identity_from(flag: str | None, env: Mapping[str, str]) -> str | None:
     if not text:
         return None
     register_secret(text, env)
+    for line in text.splitlines():  # each line of a PEM key too, so no part of it shows either
+        if len(line) >= 16 and "PRIVATE KEY" not in line:
+            register_secret(line.strip(), env)
     return text
 
 

@@ -77,7 +77,7 @@ def test_runs_globs_are_expanded_sorted(tmp_path: Path, monkeypatch: pytest.Monk
 
 def test_runner_and_bench_commands() -> None:
     assert action.build_argv("runner", {"CML_INPUT_HOST": "me@gpu1", "CML_INPUT_SINGLE": "True"}) == [
-        "runner", "launch", "--host", "me@gpu1", "--single",
+        "runner", "launch", "--host", "me@gpu1", "--mode=single",
     ]  # fmt: skip
     assert action.build_argv("bench", {"CML_INPUT_MODEL": "m.keras"}) == ["bench", "m.keras"]
 
@@ -124,6 +124,46 @@ def test_bench_action_defaults_match_the_cli() -> None:
 def test_a_model_input_that_reads_as_an_option_is_refused() -> None:
     with pytest.raises(UsageError, match="input 'model': '--help' starts with '-'"):
         action.build_argv("bench", {"CML_INPUT_MODEL": "--help"})
+
+
+def _launch_options(env: dict[str, str]) -> Any:
+    """What ``cml runner launch`` makes of the argv the runner action builds from ``env``."""
+    from cml.cli import build_parser
+    from cml.cli.runner import _options
+
+    return _options(build_parser().parse_args(action.build_argv("runner", env)))
+
+
+def test_the_runner_actions_old_inputs_map_onto_the_new_flags() -> None:
+    """`single: true` is `--mode single` (it wins over `mode`), `idle-timeout` in seconds is a duration,
+    one host a line; the defaults of action.yml give a JIT runner recording a 30-minute idle timeout."""
+    inputs = load(ACTIONS["runner"])["inputs"]
+    defaults = {action.env_name(k): str(v.get("default", "")) for k, v in inputs.items()}
+    env = {**defaults, "CML_INPUT_HOST": "me@gpu1\n\n me@gpu2 \n"}
+    argv = action.build_argv("runner", env)
+    assert argv[:6] == ["runner", "launch", "--host", "me@gpu1", "--host", "me@gpu2"]
+    opts = _launch_options(env)
+    assert (opts.mode, opts.idle_timeout, opts.labels, opts.name, opts.count) == ("jit", 1800, (), None, None)
+    old = {**env, "CML_INPUT_SINGLE": "true", "CML_INPUT_MODE": "service", "CML_INPUT_IDLE_TIMEOUT": "30m"}
+    opts = _launch_options(old)
+    assert (opts.mode, opts.idle_timeout) == ("single", 1800)
+    gpu = {**env, "CML_INPUT_GPU": "true", "CML_INPUT_GPU_SETUP": "true", "CML_INPUT_LABELS": "a,b"}
+    opts = _launch_options({**gpu, "CML_INPUT_NAME": "trainer", "CML_INPUT_COUNT": "2"})
+    assert (opts.gpu, opts.gpu_setup, opts.labels, opts.name, opts.count) == (
+        True,
+        True,
+        ("a", "b"),
+        "trainer",
+        2,
+    )
+
+
+def test_the_runner_action_passes_the_key_and_known_hosts_as_env_only() -> None:
+    run = load(ACTIONS["runner"])["runs"]["steps"][-1]
+    assert run["env"]["CML_SSH_KEY"] == "${{ inputs.ssh-key }}"
+    assert run["env"]["CML_KNOWN_HOSTS"] == "${{ inputs.known-hosts }}"
+    assert run["env"]["REPO_TOKEN"] == "${{ inputs.token }}"
+    assert "ssh-key" not in {flag.input for flag in action.SPECS["runner"][1]}
 
 
 def test_a_bool_input_must_be_true_or_false() -> None:

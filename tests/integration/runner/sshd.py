@@ -9,6 +9,8 @@ port each), with a throwaway ed25519 host key per host, one throwaway user key f
 * ``HOME=<host>/home``: the host's own home (sshd still starts commands, and SFTP resolves relative
   paths, in the login user's real home: give :meth:`Machine.put` absolute paths).
 * ``CML_FAKE_HOST=<host>``: marks every process the host runs, so teardown can end them all.
+* ``CML_RUNNER_HOME=<host>/runners``: the host's own runner home (the host scripts' default), plus
+  whatever ``env`` the test gives (``CML_RUNNER_USER``, the stand-in systemd's ``STANDIN_DIR``...).
 
 Every fake binary appends ``name args`` to ``<host>/ran.log`` when it runs; sshd logs at DEBUG1 to
 ``<host>/sshd.log``, from which :meth:`FakeHost.execs` counts the commands it started and
@@ -189,6 +191,7 @@ class FakeHost:
     authorized_keys: Path
     proc: subprocess.Popen[bytes] | None = None
     extra_config: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def bin(self) -> Path:
@@ -199,6 +202,11 @@ class FakeHost:
     def home(self) -> Path:
         """The host's ``$HOME``."""
         return self.root / "home"
+
+    @property
+    def runners(self) -> Path:
+        """The host's runner home (``CML_RUNNER_HOME``)."""
+        return self.root / "runners"
 
     @property
     def log(self) -> Path:
@@ -262,7 +270,6 @@ class FakeHost:
             time.sleep(0.01)
 
     def _config(self) -> str:
-        path = f"PATH={self.bin}:{self.sysbin}"
         lines = [
             f"Port {self.host.port}",
             f"ListenAddress {self.host.address}",
@@ -278,10 +285,18 @@ class FakeHost:
             "Subsystem sftp internal-sftp",
             "LogLevel DEBUG1",
             "MaxStartups 200",
-            f'SetEnv "{path}" "HOME={self.home}" "{self.marker}"',
+            "SetEnv " + " ".join(f'"{item}"' for item in self._env()),
             *self.extra_config,
         ]
         return "\n".join(lines) + "\n"
+
+    def _env(self) -> list[str]:
+        base = {
+            "PATH": f"{self.bin}:{self.sysbin}",
+            "HOME": str(self.home),
+            "CML_RUNNER_HOME": str(self.runners),
+        }
+        return [f"{k}={v}" for k, v in {**base, **self.env}.items()] + [self.marker]
 
     def rekey(self) -> str:
         """The host is reinstalled: a new host key (returned, as a public key line), sshd restarted."""
@@ -366,6 +381,7 @@ class Lab:
         known: bool = True,
         bins: Mapping[str, str] | None = None,
         extra_config: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
     ) -> FakeHost:
         """Start one fake host; ``bins`` adds fake binaries (name → sh body) or replaces the defaults."""
         address = f"127.0.0.{next(_addresses) % 250 + 2}"
@@ -387,6 +403,7 @@ class Lab:
             sysbin=self.sysbin,
             authorized_keys=self.authorized_keys,
             extra_config=tuple(extra_config),
+            env=dict(env or {}),
         )
         self._fill_bin(fake, arch, gpus, gpu_model, gpu_memory_mib, docker, systemd, nvidia_ctk, busybox)
         for name, body in (bins or {}).items():

@@ -1,0 +1,47 @@
+"""The GPU templates call the real ``cml runner launch`` and keep fork code off self-hosted machines."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cml.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[3]
+GUARD = "github.event.pull_request.head.repo.full_name == github.repository"
+
+
+def _load(path: str) -> Any:
+    return yaml.safe_load((ROOT / path).read_text(encoding="utf-8"))
+
+
+def test_github_gpu_workflow_keeps_fork_prs_off_the_runner_and_the_admin_token() -> None:
+    data = _load("templates/github/gpu-runner.yml")
+    launch, train = data["jobs"]["launch"], data["jobs"]["train"]
+    for job in (launch, train):
+        condition = " ".join(job["if"].split())
+        assert GUARD in condition
+        assert "github.event_name == 'workflow_dispatch'" in condition
+    assert launch["permissions"] == {}
+    step = launch["steps"][0]
+    assert step["uses"] == "OWNER/REPO/runner@v1"
+    assert step["with"]["token"] == "${{ secrets.RUNNER_ADMIN_TOKEN }}"
+    assert "secrets." not in yaml.safe_dump(train)
+    action_inputs = _load("runner/action.yml")["inputs"]
+    assert set(step["with"]) <= set(action_inputs)
+    assert "pull_request_target" not in data[True]
+
+
+def test_gitlab_launch_job_runs_the_real_command_on_protected_refs_only() -> None:
+    job = _load("templates/gitlab/gpu.yml")["cml-runner-launch"]
+    rule = job["rules"][0]["if"]
+    assert '$CI_COMMIT_REF_PROTECTED == "true"' in rule
+    assert '$CI_PIPELINE_SOURCE != "merge_request_event"' in rule
+    argv = shlex.split(" ".join(job["script"][0].split()))
+    assert argv[:3] == ["cml", "runner", "launch"]
+    args = build_parser().parse_args(argv[1:])
+    assert (args.verb, args.mode, args.gpu, args.labels) == ("launch", "service", True, "gpu,linux")
+    assert args.host == ["$CML_RUNNER_HOST"]
