@@ -219,11 +219,20 @@ class GitHubRunners:
         return True
 
     def set_labels(self, runner_id: int, labels: Sequence[str]) -> None:
-        """Replace the runner's custom labels (``PUT .../actions/runners/{id}/labels``)."""
+        """Replace the runner's custom labels (``PUT .../actions/runners/{id}/labels``).
+
+        The runner's read-only labels (``self-hosted``, its OS and architecture, which GitHub applies
+        itself and matches case-insensitively) are left out: the endpoint sets *custom* labels only.
+        """
         path = f"{self.base}/{runner_id}/labels"
-        if len(labels) > 100:
-            raise ForgeError(f"PUT {path}: GitHub takes at most 100 labels, not {len(labels)}")
-        self._call("PUT", path, what=f"PUT {path}", body={"labels": list(labels)})
+        custom = [x for x in labels if x.lower() not in _READ_ONLY]
+        if len(custom) > 100:
+            raise ForgeError(f"PUT {path}: GitHub takes at most 100 labels, not {len(custom)}")
+        self._call("PUT", path, what=f"PUT {path}", body={"labels": custom})
+
+
+#: The labels GitHub gives every self-hosted runner itself ("read-only" in the labels API).
+_READ_ONLY = frozenset({"self-hosted", "linux", "windows", "macos", "x64", "arm", "arm64"})
 
 
 def _runner(raw: Mapping[str, Any]) -> RemoteRunner:

@@ -206,3 +206,13 @@ def test_5xx_on_list_is_retried(gh: FakeGitHub, gh_ctx: CIContext, sleeps: list[
     gh.faults.add("status", method="GET", path=r"/actions/runners$", status=502, times=2)
     assert [r.name for r in GitHubRunners(gh_ctx, ADMIN).runners()] == ["cml-1"]
     assert len(sleeps) == 2
+
+
+def test_set_labels_leaves_out_the_read_only_labels(gh: FakeGitHub, gh_ctx: CIContext) -> None:
+    """``self-hosted``, the OS and the architecture are GitHub's own (case-insensitive): never sent as custom."""
+    runner = gh.runners.add("cml-1", ["gpu"], repo=REPO)
+    GitHubRunners(gh_ctx, ADMIN).set_labels(
+        runner.id, ["self-hosted", "linux", "X64", "arm64", "gpu", "cuda-12"]
+    )
+    assert gh.calls("PUT")[0].json == {"labels": ["gpu", "cuda-12"]}
+    assert runner.labels == ["gpu", "cuda-12"]
