@@ -33,6 +33,7 @@ class CIContext:
     base_ref: str | None = None  # the PR/MR target branch
     base_sha: str | None = None
     head_repo: str | None = None  # the PR head's repository, differs on fork PRs
+    head_ref: str | None = None  # the PR/MR head branch (in a fork-safe post, how its PR is found)
     workflow: str = "cml"  # default watermark title: workflow or job name
     actor: str | None = None
     step_summary: Path | None = None
