@@ -145,6 +145,49 @@ def test_gitlab_self_managed_under_subpath(tmp_path: Path) -> None:
     assert ctx.workflow == "report"
 
 
+_FORK_MR = {
+    "GITLAB_CI": "true",
+    "CI_SERVER_URL": "https://gitlab.com",
+    "CI_PROJECT_ID": "77",  # the fork: its MR pipelines run there
+    "CI_PROJECT_PATH": "eve/digits",
+    "CI_COMMIT_SHA": "f" * 40,
+    "CI_PIPELINE_SOURCE": "merge_request_event",
+    "CI_MERGE_REQUEST_IID": "3",
+    "CI_MERGE_REQUEST_PROJECT_ID": "42",
+    "CI_MERGE_REQUEST_PROJECT_PATH": "ml/digits",
+    "CI_MERGE_REQUEST_SOURCE_PROJECT_ID": "77",
+    "CI_MERGE_REQUEST_SOURCE_PROJECT_PATH": "eve/digits",
+    "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "fix-loss",
+}
+
+
+def test_gitlab_fork_mr_pipeline_writes_to_the_mr_project(tmp_path: Path) -> None:
+    ctx = ci.detect(_FORK_MR, tmp_path)
+    assert (ctx.repo, ctx.project_id, ctx.pr) == ("ml/digits", "42", 3)
+    assert (ctx.head_repo, ctx.head_ref, ctx.is_fork_pr) == ("eve/digits", "fix-loss", True)
+
+
+@pytest.mark.parametrize(
+    ("drop", "expected"),
+    [
+        ("CI_MERGE_REQUEST_PROJECT_PATH", ("42", "42")),  # the MR project's id alone, never the fork's path
+        ("CI_MERGE_REQUEST_PROJECT_ID", ("ml/digits", None)),  # its path alone, never the fork's id
+    ],
+)
+def test_gitlab_mr_project_id_and_path_come_from_one_source(
+    tmp_path: Path, drop: str, expected: tuple[str, str | None]
+) -> None:
+    env = {k: v for k, v in _FORK_MR.items() if k != drop}
+    ctx = ci.detect(env, tmp_path)
+    assert (ctx.repo, ctx.project_id) == expected
+
+
+def test_gitlab_branch_pipeline_writes_to_its_own_project(tmp_path: Path) -> None:
+    env = {k: v for k, v in _FORK_MR.items() if not k.startswith("CI_MERGE_REQUEST_")}
+    ctx = ci.detect(env, tmp_path)
+    assert (ctx.repo, ctx.project_id, ctx.pr, ctx.is_fork_pr) == ("eve/digits", "77", None, False)
+
+
 def test_local_reads_git(repo: Path) -> None:
     git(repo, "remote", "add", "origin", "git@github.com:acme/models.git")
     ctx = ci.detect({}, repo)
