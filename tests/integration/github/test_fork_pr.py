@@ -152,3 +152,14 @@ def test_a_same_named_base_branch_in_pull_requests_is_not_taken(
     assert len(_on(fake, 12)) == 1
     assert _on(fake, PR) == []
     assert _on(fake, 13) == []
+
+
+def test_train_report_template_leaves_fork_prs_to_the_fork_safe_pair_like_our_ci() -> None:
+    """The one-workflow template would fail on a fork PR (read-only token): it skips them with our CI's guard."""
+    import yaml
+
+    root = Path(__file__).resolve().parents[3]
+    ours = yaml.safe_load((root / ".github" / "workflows" / "ci.yml").read_text())["jobs"]["dogfood"]["if"]
+    template = yaml.safe_load((root / "templates" / "github" / "train-report.yml").read_text())
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in ours
+    assert [job.get("if") for job in template["jobs"].values()] == [ours]
