@@ -220,6 +220,7 @@ def test_gitlab_job_token_cannot_write_notes() -> None:
     with pytest.raises(ConfigError, match="CI_JOB_TOKEN cannot write merge request notes") as err:
         ci.resolve_token("gitlab", {"CI_JOB_TOKEN": "x"})
     assert "project access token" in str(err.value)
+    assert "not protected" in str(err.value)  # merge request pipelines get no protected variables
 
 
 @pytest.mark.parametrize(
