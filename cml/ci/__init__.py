@@ -33,6 +33,7 @@ class CIContext:
     base_ref: str | None = None  # the PR/MR target branch
     base_sha: str | None = None
     head_repo: str | None = None  # the PR head's repository, differs on fork PRs
+    head_ref: str | None = None  # the PR/MR head branch (in a fork-safe post, how its PR is found)
     workflow: str = "cml"  # default watermark title: workflow or job name
     actor: str | None = None
     step_summary: Path | None = None
@@ -117,8 +118,9 @@ def resolve_token(forge: ForgeName, env: Mapping[str, str], flag: str | None = N
         )
         raise NoToken(
             f"GitLab needs a token: {why}",
-            hint="create a project access token with the api scope (Reporter role or above) and "
-            "expose it to the job as the masked CI/CD variable REPO_TOKEN",
+            hint="create a project access token with the api scope (Reporter role or above; on GitLab.com "
+            "Free, a bot user's personal access token) and expose it to the job as the CI/CD variable "
+            "REPO_TOKEN, masked but not protected (merge request pipelines get no protected variables)",
         )
     raise NoToken(
         "GitHub needs a token: none of REPO_TOKEN, GITHUB_TOKEN is set",

@@ -68,12 +68,26 @@ class GitHubForge:
         return _login(viewer, what=f"POST {url}")
 
     def pr_for_commit(self, sha: str) -> int | None:
-        """The newest open PR whose head is ``sha`` (``GET /repos/{o}/{r}/commits/{sha}/pulls``)."""
-        path = f"{self.api.repo_path}/commits/{sha}/pulls"
-        pulls = self.api.call(
-            "GET", path, what=f"GET {path}", need="pull-requests: read", params={"per_page": _PER_PAGE}
-        ).data
-        heads = [p for p in pulls or [] if p.get("state") == "open" and p["head"]["sha"] == sha]
+        """The newest open PR whose head is ``sha``.
+
+        When the context names the PR's head branch and repository (a fork-safe post workflow's
+        ``workflow_run``), ``GET /repos/{o}/{r}/pulls?head={head owner}:{branch}&state=open``:
+        ``GET commits/{sha}/pulls`` does not find a commit that exists only in a fork. Otherwise
+        ``GET /repos/{o}/{r}/commits/{sha}/pulls``. Either way only a PR whose ``head.sha`` is ``sha``
+        counts: a branch of the same name in another fork, or one pushed since, is not this run's PR.
+        """
+        from cml.forges import github_pages
+
+        head_repo, branch = self.ctx.head_repo, self.ctx.head_ref
+        if head_repo and branch and "/" in head_repo:
+            path = f"{self.api.repo_path}/pulls"
+            params = {"head": f"{head_repo.split('/')[0]}:{branch}", "state": "open", "per_page": _PER_PAGE}
+            what = f"GET {path}?head={params['head']}"
+        else:
+            path = f"{self.api.repo_path}/commits/{sha}/pulls"
+            params, what = {"per_page": _PER_PAGE}, f"GET {path}"
+        pulls = github_pages.items(self.api, path, what=what, need="pull-requests: read", params=params)
+        heads = [p for p in pulls if p.get("state") == "open" and (p.get("head") or {}).get("sha") == sha]
         return max((int(p["number"]) for p in heads), default=None)
 
     def _comments_path(self, target: Target) -> str:

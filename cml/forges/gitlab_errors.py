@@ -95,7 +95,8 @@ class Translator:
                 f"project {self.project!r} not found at {self.api_url} (or the token cannot see it)",
                 status=404,
                 body=body,
-                hint="check CI_PROJECT_ID / CI_PROJECT_PATH and that the token's user is a project member",
+                hint="check CI_PROJECT_ID / CI_PROJECT_PATH (in a merge request pipeline: "
+                "CI_MERGE_REQUEST_PROJECT_ID / _PATH) and that the token's user is a project member",
             )
         answered = f"GitLab answered {code}: {said}" if code else f"GitLab's answer was unusable: {said}"
         return ForgeError(f"{what}: {answered} ({self.api_url})", status=code, body=body)

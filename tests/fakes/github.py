@@ -16,6 +16,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import urlencode
 
 from tests.fakes.http import FakeServer, Reply, Request
 
@@ -33,6 +34,7 @@ class PR:
     head_repo: str
     state: str = "open"
     base_ref: str = "main"
+    head_ref: str = "feature"  # the head branch, in ``head_repo``
 
 
 @dataclass
@@ -51,6 +53,7 @@ class Repo:
     statuses: list[dict[str, Any]] = field(default_factory=list)
     #: Branches a rule covers: branch -> "ruleset" or "classic" (branch protection); see ``protect``.
     protected: dict[str, str] = field(default_factory=dict)
+    fork: bool = False  # a fork of another repository (its PRs go to the parent)
 
 
 class FakeGitHub(FakeServer):
@@ -84,14 +87,22 @@ class FakeGitHub(FakeServer):
         self.users.setdefault(login, self.next_id())
         self.tokens[token] = (login, kind)
 
-    def add_repo(self, full_name: str) -> Repo:
-        repo = Repo(full_name=full_name, id=self.next_id())
+    def add_repo(self, full_name: str, *, fork: bool = False) -> Repo:
+        repo = Repo(full_name=full_name, id=self.next_id(), fork=fork)
         self.repos[full_name] = repo
         return repo
 
-    def add_pr(self, full_name: str, number: int, head_sha: str, head_repo: str | None = None) -> PR:
+    def add_pr(
+        self,
+        full_name: str,
+        number: int,
+        head_sha: str,
+        head_repo: str | None = None,
+        head_ref: str = "feature",
+    ) -> PR:
+        """An open PR into ``full_name`` from branch ``head_ref`` of ``head_repo`` (a fork when another)."""
         repo = self.repos[full_name]
-        pr = PR(number=number, head_sha=head_sha, head_repo=head_repo or full_name)
+        pr = PR(number=number, head_sha=head_sha, head_repo=head_repo or full_name, head_ref=head_ref)
         repo.prs[number] = pr
         repo.issues.add(number)
         return pr
@@ -207,7 +218,8 @@ class FakeGitHub(FakeServer):
         page = max(int(req.arg("page", "1") or 1), 1)
         last = max(math.ceil(len(items) / per), 1)
         chunk = items[(page - 1) * per : page * per]
-        base = f"{self.url}{req.path}?per_page={per}&page="
+        kept = urlencode([(k, v) for k, vs in req.query.items() if k not in ("per_page", "page") for v in vs])
+        base = f"{self.url}{req.path}?{kept + '&' if kept else ''}per_page={per}&page="  # filters stay
         links: list[tuple[str, str]] = []
         if page < last:
             links += [("next", f"{base}{page + 1}"), ("last", f"{base}{last}")]

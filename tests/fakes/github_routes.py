@@ -123,7 +123,38 @@ def register(fake: FakeGitHub) -> None:
         return Reply(201, fake.public(raw), {"Location": raw["url"]})
 
     def pulls_for_commit(req: Request, repo: Repo, login: str, kind: str, sha: str) -> Reply:
-        prs = [pr for pr in repo.prs.values() if pr.head_sha == sha]
+        """``GET commits/{sha}/pulls``: PRs whose head is ``sha`` -- not those from a fork.
+
+        docs.github.com/rest/commits/commits#list-pull-requests-associated-with-a-commit lists the PRs
+        "associated with the commit" in this repository; a commit that exists only in a fork is not
+        found there (an empty list), so the fake leaves fork PRs out.
+        """
+        prs = [pr for pr in repo.prs.values() if pr.head_sha == sha and pr.head_repo == repo.full_name]
+        return fake.page(req, [pull_simple(fake, repo, pr) for pr in prs])
+
+    def list_pulls(req: Request, repo: Repo, login: str, kind: str) -> Reply:
+        """``GET /repos/{o}/{r}/pulls?state=&head=&base=``, newest first.
+
+        docs.github.com/rest/pulls/pulls#list-pull-requests: ``state`` is ``open`` (default),
+        ``closed`` or ``all`` (anything else is 422); ``head`` filters "by head user or head
+        organization and branch name in the format of ``user:ref-name``". A ``head`` without the
+        ``user:`` part is not applied at all by GitHub (every PR is listed), and so not here.
+        """
+        state = req.arg("state", "open") or "open"
+        if state not in ("open", "closed", "all"):
+            return fake.error(
+                422, "Validation Failed", errors=[{"resource": "Issue", "field": "state", "code": "invalid"}]
+            )
+        prs = [pr for pr in repo.prs.values() if state in ("all", pr.state)]
+        head, base = req.arg("head"), req.arg("base")
+        if head and ":" in head:
+            owner, _, ref = head.partition(":")
+            prs = [
+                pr for pr in prs if pr.head_repo.split("/")[0].lower() == owner.lower() and pr.head_ref == ref
+            ]
+        if base:
+            prs = [pr for pr in prs if pr.base_ref == base]
+        prs.sort(key=lambda pr: pr.number, reverse=req.arg("direction", "desc") != "asc")
         return fake.page(req, [pull_simple(fake, repo, pr) for pr in prs])
 
     def graphql(req: Request) -> Reply:
@@ -151,6 +182,7 @@ def register(fake: FakeGitHub) -> None:
     fake.route("PATCH", f"{_R}/comments/(?P<cid>[0-9]+)", guarded(True, edit_in("commit_comments")))
     fake.route("DELETE", f"{_R}/comments/(?P<cid>[0-9]+)", guarded(True, delete_in("commit_comments")))
     fake.route("GET", f"{_R}/commits/{_SHA}/pulls", guarded(False, pulls_for_commit))
+    fake.route("GET", f"{_R}/pulls", guarded(False, list_pulls))
     _git_routes(fake, guarded)
     _check_routes(fake, guarded)
 
@@ -416,7 +448,7 @@ def repository(fake: FakeGitHub, repo: Repo) -> dict[str, Any]:
     return {
         "id": repo.id, "node_id": f"R_{repo.id}", "name": repo.full_name.split("/")[1],
         "full_name": repo.full_name, "owner": fake.user(owner), "private": True,
-        "html_url": f"{fake.root}/{repo.full_name}", "description": None, "fork": False, "url": api, **urls,
+        "html_url": f"{fake.root}/{repo.full_name}", "description": None, "fork": repo.fork, "url": api, **urls,
         "git_url": f"git://127.0.0.1/{repo.full_name}.git", "ssh_url": f"git@127.0.0.1:{repo.full_name}.git",
         "clone_url": f"{fake.root}/{repo.full_name}.git", "svn_url": f"{fake.root}/{repo.full_name}",
         "mirror_url": None, "homepage": None, "language": "Python", "forks_count": 0, "stargazers_count": 0,
@@ -432,7 +464,7 @@ _NOW_ = "2026-01-01T00:00:00Z"
 
 
 def pull_simple(fake: FakeGitHub, repo: Repo, pr: Any) -> dict[str, Any]:
-    """A PR as ``GET commits/{sha}/pulls`` lists it."""
+    """A PR as ``GET commits/{sha}/pulls`` and ``GET pulls`` list it (pull-request-simple)."""
     api = f"{fake.url}/repos/{repo.full_name}"
     html = f"{fake.root}/{repo.full_name}/pull/{pr.number}"
     owner = fake.user(repo.full_name.split("/")[0])
@@ -462,7 +494,7 @@ def pull_simple(fake: FakeGitHub, repo: Repo, pr: Any) -> dict[str, Any]:
         "number": pr.number, "state": pr.state, "locked": False, "title": f"PR {pr.number}", "user": owner,
         "body": None, "labels": [], "milestone": None, "active_lock_reason": None, "created_at": _NOW_,
         "updated_at": _NOW_, "closed_at": None, "merged_at": None, "merge_commit_sha": None, "assignee": None,
-        "assignees": [], "requested_reviewers": [], "requested_teams": [], "head": side("feature", pr.head_sha, head_repo),
+        "assignees": [], "requested_reviewers": [], "requested_teams": [], "head": side(pr.head_ref, pr.head_sha, head_repo),
         "base": side(pr.base_ref, "0" * 40, repo), "_links": links, "author_association": "OWNER",
         "auto_merge": None, "draft": False,
     }  # fmt: skip

@@ -113,11 +113,29 @@ class FakeGitLab(FakeServer):
         self.projects[project_id] = project
         return project
 
-    def add_mr(self, project: Project, iid: int, sha: str, *, state: str = "opened") -> dict[str, Any]:
-        """A merge request whose head is ``sha``."""
+    def add_mr(
+        self,
+        project: Project,
+        iid: int,
+        sha: str,
+        *,
+        state: str = "opened",
+        source: Project | None = None,
+        source_branch: str = "feature",
+    ) -> dict[str, Any]:
+        """A merge request into ``project`` whose head is ``sha``, from ``source`` (a fork) or ``project``.
+
+        The MR lives in the target project; so does its head commit, which GitLab fetches from a fork
+        into the target's ``refs/merge-requests/:iid/head`` (docs.gitlab.com/user/project/merge_requests,
+        "Merge request refs"). A fork holds the commit too, so a write sent there would land.
+        """
         project.commits.add(sha)
+        if source is not None:
+            source.commits.add(sha)
         mr = {"id": next(self._ids), "iid": iid, "project_id": project.id, "title": f"MR {iid}"}
         mr.update(state=state, sha=sha, web_url=f"{project.web_url}/-/merge_requests/{iid}", created_at=_NOW)
+        mr.update(source_project_id=(source or project).id, target_project_id=project.id)
+        mr.update(source_branch=source_branch, target_branch="main")
         project.mrs[iid] = mr
         return mr
 

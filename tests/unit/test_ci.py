@@ -52,23 +52,73 @@ def test_github_push_uses_github_sha(tmp_path: Path) -> None:
     assert (ctx.pr, ctx.sha, ctx.api_url, ctx.is_fork_pr) == (None, "d" * 40, "https://api.github.com", False)
 
 
-def test_github_workflow_run_takes_pr_from_event(tmp_path: Path) -> None:
-    payload = {
-        "workflow_run": {
-            "head_sha": "e" * 40,
-            "pull_requests": [{"number": 12, "base": {"ref": "main"}}],
-            "head_repository": {"full_name": "ada/fork"},
-        }
+def _minimal_pr(number: int, head_sha: str, base_repo: str) -> dict[str, object]:
+    """A ``workflow_run.pull_requests`` entry (pull-request-minimal) into ``base_repo``."""
+    repo = {"id": 1, "url": f"https://api.github.com/repos/{base_repo}", "name": base_repo.split("/")[1]}
+    return {
+        "id": number + 100,
+        "number": number,
+        "url": f"https://api.github.com/repos/{base_repo}/pulls/{number}",
+        "head": {"ref": "feature", "sha": head_sha, "repo": repo},
+        "base": {"ref": "main", "sha": "0" * 40, "repo": repo},
     }
-    env = {
+
+
+def _workflow_run_env(tmp_path: Path, run: dict[str, object]) -> dict[str, str]:
+    return {
         "GITHUB_ACTIONS": "true",
         "GITHUB_REPOSITORY": "acme/models",
+        "GITHUB_SHA": "9" * 40,  # the default branch's last commit, never the one reported on
         "GITHUB_EVENT_NAME": "workflow_run",
-        "GITHUB_EVENT_PATH": _event(tmp_path, payload),
+        "GITHUB_EVENT_PATH": _event(tmp_path, {"action": "completed", "workflow_run": run}),
     }
-    ctx = ci.detect(env, tmp_path)
-    assert (ctx.pr, ctx.sha, ctx.base_ref) == (12, "e" * 40, "main")
+
+
+def test_github_workflow_run_takes_pr_from_event(tmp_path: Path) -> None:
+    run = {
+        "head_sha": "e" * 40,
+        "head_branch": "feature",
+        "pull_requests": [_minimal_pr(12, "e" * 40, "acme/models")],
+        "head_repository": {"full_name": "acme/models", "owner": {"login": "acme"}},
+    }
+    ctx = ci.detect(_workflow_run_env(tmp_path, run), tmp_path)
+    assert (ctx.pr, ctx.sha, ctx.base_ref, ctx.head_ref) == (12, "e" * 40, "main", "feature")
     assert not ctx.is_fork_pr  # the posting workflow runs in the base repo with its own token
+
+
+def test_github_workflow_run_from_a_fork_leaves_the_pr_to_the_forge(tmp_path: Path) -> None:
+    """GitHub sends ``pull_requests: []`` for a fork; its head repository and branch find the PR."""
+    run = {
+        "head_sha": "e" * 40,
+        "head_branch": "feat/x",
+        "pull_requests": [],
+        "head_repository": {"full_name": "eve/models", "owner": {"login": "eve"}},
+    }
+    ctx = ci.detect(_workflow_run_env(tmp_path, run), tmp_path)
+    assert (ctx.pr, ctx.sha, ctx.head_repo, ctx.head_ref) == (None, "e" * 40, "eve/models", "feat/x")
+    assert not ctx.is_fork_pr  # no read-only token here: the base repository's token posts
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        _minimal_pr(3, "e" * 40, "eve/models"),  # the fork's own PR into the fork, same head
+        _minimal_pr(4, "1" * 40, "acme/models"),  # a same-named branch here with another head
+        _minimal_pr(5, "e" * 40, "xacme/models"),  # an owner whose name only ends alike
+        {"number": 6, "head": {"sha": "e" * 40}},  # no base at all
+    ],
+)
+def test_github_workflow_run_ignores_pull_requests_of_other_repos_or_heads(
+    tmp_path: Path, entry: dict[str, object]
+) -> None:
+    run = {
+        "head_sha": "e" * 40,
+        "head_branch": "feature",
+        "pull_requests": [entry],
+        "head_repository": {"full_name": "eve/models"},
+    }
+    ctx = ci.detect(_workflow_run_env(tmp_path, run), tmp_path)
+    assert (ctx.pr, ctx.sha, ctx.head_repo) == (None, "e" * 40, "eve/models")
 
 
 def test_github_bad_event_payload_is_one_clear_error(tmp_path: Path) -> None:
@@ -93,6 +143,49 @@ def test_gitlab_self_managed_under_subpath(tmp_path: Path) -> None:
     assert (ctx.forge, ctx.repo, ctx.project_id, ctx.pr) == ("gitlab", "ml/digits", "42", 3)
     assert ctx.api_url == "https://git.example.com/gitlab/api/v4"
     assert ctx.workflow == "report"
+
+
+_FORK_MR = {
+    "GITLAB_CI": "true",
+    "CI_SERVER_URL": "https://gitlab.com",
+    "CI_PROJECT_ID": "77",  # the fork: its MR pipelines run there
+    "CI_PROJECT_PATH": "eve/digits",
+    "CI_COMMIT_SHA": "f" * 40,
+    "CI_PIPELINE_SOURCE": "merge_request_event",
+    "CI_MERGE_REQUEST_IID": "3",
+    "CI_MERGE_REQUEST_PROJECT_ID": "42",
+    "CI_MERGE_REQUEST_PROJECT_PATH": "ml/digits",
+    "CI_MERGE_REQUEST_SOURCE_PROJECT_ID": "77",
+    "CI_MERGE_REQUEST_SOURCE_PROJECT_PATH": "eve/digits",
+    "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "fix-loss",
+}
+
+
+def test_gitlab_fork_mr_pipeline_writes_to_the_mr_project(tmp_path: Path) -> None:
+    ctx = ci.detect(_FORK_MR, tmp_path)
+    assert (ctx.repo, ctx.project_id, ctx.pr) == ("ml/digits", "42", 3)
+    assert (ctx.head_repo, ctx.head_ref, ctx.is_fork_pr) == ("eve/digits", "fix-loss", True)
+
+
+@pytest.mark.parametrize(
+    ("drop", "expected"),
+    [
+        ("CI_MERGE_REQUEST_PROJECT_PATH", ("42", "42")),  # the MR project's id alone, never the fork's path
+        ("CI_MERGE_REQUEST_PROJECT_ID", ("ml/digits", None)),  # its path alone, never the fork's id
+    ],
+)
+def test_gitlab_mr_project_id_and_path_come_from_one_source(
+    tmp_path: Path, drop: str, expected: tuple[str, str | None]
+) -> None:
+    env = {k: v for k, v in _FORK_MR.items() if k != drop}
+    ctx = ci.detect(env, tmp_path)
+    assert (ctx.repo, ctx.project_id) == expected
+
+
+def test_gitlab_branch_pipeline_writes_to_its_own_project(tmp_path: Path) -> None:
+    env = {k: v for k, v in _FORK_MR.items() if not k.startswith("CI_MERGE_REQUEST_")}
+    ctx = ci.detect(env, tmp_path)
+    assert (ctx.repo, ctx.project_id, ctx.pr, ctx.is_fork_pr) == ("eve/digits", "77", None, False)
 
 
 def test_local_reads_git(repo: Path) -> None:
@@ -127,6 +220,7 @@ def test_gitlab_job_token_cannot_write_notes() -> None:
     with pytest.raises(ConfigError, match="CI_JOB_TOKEN cannot write merge request notes") as err:
         ci.resolve_token("gitlab", {"CI_JOB_TOKEN": "x"})
     assert "project access token" in str(err.value)
+    assert "not protected" in str(err.value)  # merge request pipelines get no protected variables
 
 
 @pytest.mark.parametrize(
