@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from cml.cli import COMMANDS
+from tests.fakes.runner_files import parse
 
 ROOT = Path(__file__).resolve().parents[2]
 _EXPR = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
@@ -93,9 +94,7 @@ class Runner:
             check=False,
         )
         self.last = done
-        return dict(
-            line.split("=", 1) for line in out.read_text(encoding="utf-8").splitlines() if "=" in line
-        )
+        return parse(out.read_text(encoding="utf-8"))
 
 
 def make_venv(path: Path) -> None:

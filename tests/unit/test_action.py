@@ -13,6 +13,7 @@ import yaml
 
 from cml import action
 from cml.errors import UsageError
+from tests.fakes.runner_files import FileCommandError, parse
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTIONS = {"run": ROOT / "action.yml", **{name: ROOT / name / "action.yml" for name in action.SPECS}}
@@ -161,7 +162,8 @@ def test_main_posts_to_the_local_forge_and_writes_step_outputs(
     command = "comment update report.md --watermark-title digits"
     env = {"CML_INPUT_COMMAND": command, "GITHUB_OUTPUT": str(out)}
     assert action.main(["run"], env) == 0
-    values = dict(line.split("=", 1) for line in out.read_text(encoding="utf-8").splitlines())
+    values = parse(out.read_text(encoding="utf-8"))
+    assert set(values) == {"exit-code", "gate", "url", "report"}
     assert values["gate"] == "pass"
     assert values["report"] == "report.md"
     assert values["url"] in capsys.readouterr().out
@@ -174,7 +176,8 @@ def test_main_passes_cml_exit_codes_through(repo: Path, monkeypatch: pytest.Monk
     out = repo / "github_output"
     env = {"CML_INPUT_COMMAND": "comment update missing.md", "GITHUB_OUTPUT": str(out)}
     assert action.main(["run"], env) == 2
-    assert "gate=error\nurl=\n" in out.read_text(encoding="utf-8")
+    values = parse(out.read_text(encoding="utf-8"))
+    assert (values["gate"], values["url"], values["exit-code"]) == ("error", "", "2")
     assert action.main(["run"], {"CML_INPUT_COMMAND": "comment --no-such-flag"}) == 2
 
 
@@ -195,6 +198,45 @@ def test_every_spec_input_is_declared_and_passed_as_env(name: str) -> None:
     assert run["run"] == f'"$CML_VENV/bin/python" -m cml.action {name}'
     assert run["env"]["REPO_TOKEN"] == "${{ inputs.token }}"
     assert run["env"]["CML_VENV"] == "${{ steps.key.outputs.venv }}"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"url": "https://x/1", "gate": "pass"},
+        {"report": "line one\nline two\n\nafter a blank line", "gate": "fail"},
+        {"report": "EOF\nurl=https://evil\ngate<<EOF\nghadelimiter_0123", "exit-code": "8"},
+        {"report": "", "url": "trailing newline\n"},
+    ],
+)
+def test_outputs_are_written_in_the_heredoc_form_and_read_back_unchanged(values: dict[str, str]) -> None:
+    text = action.output_lines(values)
+    assert parse(text) == values
+    headers = [line for line in text.splitlines() if "<<ghadelimiter_" in line]
+    assert [h.split("<<")[0] for h in headers] == list(values)
+
+
+def test_a_delimiter_that_occurs_in_a_value_is_drawn_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    draws = iter(["aaaa", "aaaa", "bbbb"])
+    monkeypatch.setattr(action.secrets, "token_hex", lambda _n: next(draws))
+    values = {"report": "text\nghadelimiter_aaaa\ngate=pass", "gate": "fail"}
+    text = action.output_lines(values)
+    assert "report<<ghadelimiter_bbbb\n" in text
+    assert parse(text) == values
+    naive = "report<<ghadelimiter_aaaa\ntext\nghadelimiter_aaaa\ngate=pass\nghadelimiter_aaaa\n"
+    with pytest.raises(FileCommandError, match="Invalid format 'ghadelimiter_aaaa'"):
+        parse(naive)  # what a fixed delimiter would have given: the value cut short, then a bad line
+
+
+def test_main_appends_to_the_output_file(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(repo)
+    out = repo / "github_output"
+    out.write_text("earlier=kept\n", encoding="utf-8")
+    env = {"CML_INPUT_COMMAND": "comment update missing.md", "GITHUB_OUTPUT": str(out)}
+    assert action.main(["run"], env) == 2
+    values = parse(out.read_text(encoding="utf-8"))
+    assert values["earlier"] == "kept"
+    assert values["gate"] == "error"
 
 
 @pytest.mark.parametrize("name", sorted(action.SPECS))
