@@ -255,7 +255,7 @@ def test_action_scripts_pass_shellcheck() -> None:
     if shutil.which("shellcheck") is None:
         pytest.fail("shellcheck is not installed (./dev test installs it)")
     scripts = sorted((ROOT / "action").glob("*.sh"))
-    assert [p.name for p in scripts] == ["install.sh", "key.sh"]
+    assert [p.name for p in scripts] == ["browser.sh", "guard.sh", "install.sh", "key.sh"]
     done = subprocess.run(["shellcheck", *map(str, scripts)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout
 

@@ -13,6 +13,7 @@ import yaml
 
 from cml import action
 from cml.errors import UsageError
+from cml.report.plots import BROWSER_NAMES
 from tests.fakes.runner_files import FileCommandError, parse
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -200,6 +201,47 @@ def test_every_spec_input_is_declared_and_passed_as_env(name: str) -> None:
     assert run["env"]["CML_VENV"] == "${{ steps.key.outputs.venv }}"
 
 
+@pytest.mark.parametrize("name", sorted(action.SPECS))
+def test_sub_actions_install_cml_like_the_main_action(name: str) -> None:
+    """The same steps before cml runs; only the runner action, which draws no plots, looks for no Chromium."""
+
+    def install_steps(path: Path, *, browser: bool = True) -> str:
+        steps = [s for s in load(path)["runs"]["steps"][:-1] if browser or s.get("id") != "browser"]
+        return yaml.safe_dump(steps).replace("/../action/", "/action/")
+
+    plots = name != "runner"
+    assert install_steps(ACTIONS[name]) == install_steps(ACTIONS["run"], browser=plots)
+    assert load(ACTIONS[name])["outputs"] == load(ACTIONS["run"])["outputs"]
+    run_env = load(ACTIONS[name])["runs"]["steps"][-1]["env"]
+    assert ("BROWSER_PATH" in run_env) is plots
+    assert ("chromium" in load(ACTIONS[name])["inputs"]) is plots
+
+
+@pytest.mark.parametrize("name", sorted(ACTIONS))
+def test_the_first_step_refuses_unsupported_runners(name: str) -> None:
+    first = load(ACTIONS[name])["runs"]["steps"][0]
+    assert first["run"].endswith('action/guard.sh"')
+    assert first["shell"] == "bash"
+    assert "if" not in first
+
+
+@pytest.mark.parametrize("name", ["run", "report", "bench"])
+def test_plots_get_the_chromium_the_browser_step_found(name: str) -> None:
+    data = load(ACTIONS[name])
+    steps = {s.get("id"): s for s in data["runs"]["steps"]}
+    assert steps["browser"]["env"]["CML_CHROMIUM"] == "${{ inputs.chromium }}"
+    assert steps["cml"]["env"]["BROWSER_PATH"] == "${{ steps.browser.outputs.path }}"
+    assert data["inputs"]["chromium"]["default"] == "auto"
+
+
+def test_the_browser_script_looks_for_the_names_cml_looks_for() -> None:
+    """browser.sh's names are cml.report.plots.BROWSER_NAMES, in the same order."""
+    text = (ROOT / "action" / "browser.sh").read_text(encoding="utf-8")
+    names = re.search(r'^names="([^"]*)"$', text, re.MULTILINE)
+    assert names is not None
+    assert tuple(names[1].split()) == BROWSER_NAMES
+
+
 @pytest.mark.parametrize(
     "values",
     [
@@ -237,15 +279,6 @@ def test_main_appends_to_the_output_file(repo: Path, monkeypatch: pytest.MonkeyP
     values = parse(out.read_text(encoding="utf-8"))
     assert values["earlier"] == "kept"
     assert values["gate"] == "error"
-
-
-@pytest.mark.parametrize("name", sorted(action.SPECS))
-def test_sub_actions_install_cml_like_the_main_action(name: str) -> None:
-    def install_steps(path: Path) -> str:
-        return yaml.safe_dump(load(path)["runs"]["steps"][:-1]).replace("/../action/", "/action/")
-
-    assert install_steps(ACTIONS[name]) == install_steps(ACTIONS["run"])
-    assert load(ACTIONS[name])["outputs"] == load(ACTIONS["run"])["outputs"]
 
 
 def test_main_action_inputs() -> None:
@@ -286,5 +319,6 @@ def test_cache_key_script_hashes_pyproject_and_names_one_venv_per_python_and_ext
     done = subprocess.run(
         [str(ROOT / "action" / "key.sh")], env=env, capture_output=True, text=True, check=True
     )
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    hashed = [ROOT / "pyproject.toml", ROOT / "constraints.txt"]
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in hashed if p.exists())).hexdigest()
     assert done.stdout == f"key={digest[:20]}\nvenv=/rt/cml-venv-py3.11.9-bench_x\n"
