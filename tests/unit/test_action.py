@@ -322,3 +322,20 @@ def test_cache_key_script_hashes_pyproject_and_names_one_venv_per_python_and_ext
     hashed = [ROOT / "pyproject.toml", ROOT / "constraints.txt"]
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in hashed if p.exists())).hexdigest()
     assert done.stdout == f"key={digest[:20]}\nvenv=/rt/cml-venv-py3.11.9-bench_x\n"
+
+
+def test_our_ci_runs_the_action_on_every_supported_runner_and_sees_windows_refused() -> None:
+    jobs = load(ROOT / ".github" / "workflows" / "ci.yml")["jobs"]
+    matrix = jobs["action"]["strategy"]["matrix"]["os"]
+    assert matrix == ["ubuntu-latest", "ubuntu-24.04-arm", "macos-latest"]
+    assert jobs["action"]["runs-on"] == "${{ matrix.os }}"
+    ours = [s for s in jobs["action"]["steps"] if s.get("uses") == "./"]
+    assert "--plot" in ours[0]["with"]["command"]  # a Chromium must be found or installed
+    assert ours[1]["env"] == {"PIP_NO_INDEX": "1"}  # the second run takes the cache-hit path
+    windows = jobs["action-windows"]
+    assert windows["runs-on"] == "windows-latest"
+    refused = next(s for s in windows["steps"] if s.get("uses") == "./")
+    assert refused["continue-on-error"] is True
+    check = windows["steps"][-1]
+    assert check["env"]["OUTCOME"] == f"${{{{ steps.{refused['id']}.outcome }}}}"  # failure
+    assert "action/guard.sh" in check["run"]
