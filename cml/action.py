@@ -3,7 +3,8 @@
 The composite actions never put ``${{ inputs.* }}`` inside a ``run:`` script: each input reaches this
 module as a ``CML_INPUT_<NAME>`` environment variable (``sort-by`` -> ``CML_INPUT_SORT_BY``). It builds
 the ``cml`` argv from them without a shell, runs the command in-process, echoes its output, and writes
-the step outputs ``exit-code``, ``gate`` (pass | fail | error), ``url`` and ``report`` to ``$GITHUB_OUTPUT``.
+the step outputs ``exit-code``, ``gate`` (pass | fail | error), ``url`` and ``report`` to ``$GITHUB_OUTPUT``
+in the heredoc form (``name<<DELIMITER`` ... ``DELIMITER``), so a value may hold any text, newlines included.
 
 Usage (what the actions run): ``python -m cml.action run|report|runner|bench``.
 """
@@ -14,6 +15,7 @@ import glob
 import io
 import os
 import re
+import secrets
 import shlex
 import sys
 from collections.abc import Mapping, Sequence
@@ -206,11 +208,28 @@ def main(argv: Sequence[str], env: Mapping[str, str]) -> int:
             code = cml_main(cml_argv, env)
         except SystemExit as exc:  # argparse: bad options or --help
             code = exc.code if isinstance(exc.code, int) else 2
-    values = outputs(cml_argv, code, tee.getvalue())
     if env.get("GITHUB_OUTPUT"):
-        with Path(env["GITHUB_OUTPUT"]).open("a", encoding="utf-8") as out:
-            out.writelines(f"{key}={value}\n" for key, value in values.items())
+        write_outputs(Path(env["GITHUB_OUTPUT"]), outputs(cml_argv, code, tee.getvalue()))
     return code
+
+
+def output_lines(values: Mapping[str, str]) -> str:
+    """``values`` in ``$GITHUB_OUTPUT``'s heredoc form, one random delimiter that no value contains.
+
+    GitHub reads ``name<<DELIMITER``, then the value's lines up to a line that is exactly DELIMITER
+    ("Multiline strings", docs.github.com/actions/reference/workflow-commands-for-github-actions), so a
+    value that held the delimiter on a line of its own would end early and inject the rest as outputs.
+    """
+    delimiter = f"ghadelimiter_{secrets.token_hex(16)}"
+    while any(delimiter in value for value in values.values()):
+        delimiter = f"ghadelimiter_{secrets.token_hex(16)}"
+    return "".join(f"{name}<<{delimiter}\n{value}\n{delimiter}\n" for name, value in values.items())
+
+
+def write_outputs(path: Path, values: Mapping[str, str]) -> None:
+    """Append ``values`` to the step's output file ``path`` (``$GITHUB_OUTPUT``) with :func:`output_lines`."""
+    with path.open("a", encoding="utf-8", newline="\n") as out:
+        out.write(output_lines(values))
 
 
 if __name__ == "__main__":

@@ -2,11 +2,12 @@
 
 A small stand-in for the runner: ``${{ }}`` expressions (inputs, step outputs, runner, github) are
 evaluated into ``env:``/``with:``/``working-directory:``, each ``run:`` goes to ``bash -eo pipefail``
-with ``$GITHUB_ACTION_PATH`` and a fresh ``$GITHUB_OUTPUT``. ``actions/setup-python`` answers with this
-interpreter; ``actions/cache`` answers "hit" and the venv it would restore is made here (a venv that sees
-this interpreter's packages and this checkout), because installing from PyPI is not for tests; the
-install step is checked (its env and script path) but not run. So key.sh, the env wiring, the working
-directory and the step outputs are real; install.sh's input check is in the unit tests.
+with ``$GITHUB_ACTION_PATH``, ``RUNNER_OS``/``RUNNER_ARCH`` and a fresh ``$GITHUB_OUTPUT`` (read back as the
+runner reads it, heredoc form included). ``actions/setup-python`` answers with this interpreter;
+``actions/cache`` answers "hit" and restores the venv a finished install.sh leaves behind (a venv that sees
+this interpreter's packages, with install.sh's record of them), because installing from PyPI is not for
+tests. Everything else runs for real: the runner guard, key.sh, install.sh on that cache hit with no
+package index reachable (``PIP_NO_INDEX=1``), browser.sh finding this machine's Chromium, and cml.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pytest
 import yaml
 
 from cml.cli import COMMANDS
+from tests.fakes.runner_files import parse
 
 ROOT = Path(__file__).resolve().parents[2]
 _EXPR = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
@@ -31,13 +33,23 @@ _EXPR = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
 class Runner:
     """Runs one composite action's steps; keeps the step outputs."""
 
-    def __init__(self, action_dir: Path, inputs: dict[str, str], temp: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        action_dir: Path,
+        inputs: dict[str, str],
+        temp: Path,
+        env: dict[str, str],
+        *,
+        os_name: str = "Linux",
+    ) -> None:
         self.dir = action_dir
         self.meta: dict[str, Any] = yaml.safe_load((action_dir / "action.yml").read_text(encoding="utf-8"))
         self.temp = temp
         self.env = env
         self.ctx: dict[str, str] = {"github.token": "ghs_test_token_123456", "runner.temp": str(temp)}
-        self.ctx |= {"runner.os": "Linux", "runner.arch": "X64"}
+        self.ctx |= {"runner.os": os_name, "runner.arch": "X64"}
+        self.ran: list[str] = []  # step names, in order
+        self.logs = ""  # every run step's stdout and stderr
         for name, spec in self.meta["inputs"].items():
             self.ctx[f"inputs.{name}"] = self.eval(str(spec.get("default", "")))
         self.ctx |= {f"inputs.{k}": v for k, v in inputs.items()}
@@ -46,17 +58,14 @@ class Runner:
         return _EXPR.sub(lambda m: self.ctx.get(m[1], ""), text)
 
     def run(self) -> dict[str, str]:
-        """Every step in order; returns the action's outputs."""
+        """Every step in order, up to the first that fails (as the runner does); returns the outputs."""
         for step in self.meta["runs"]["steps"]:
-            if step.get("if"):
-                assert step["if"] == "steps.cache.outputs.cache-hit != 'true'"
-                if self.ctx.get("steps.cache.outputs.cache-hit") == "true":
-                    continue
-            if "install.sh" in step.get("run", ""):
-                self._check_install(step)
-                continue
+            assert "if" not in step, "every step runs; install.sh itself tells a complete cached venv"
+            self.ran.append(step["name"])
             outputs = self._uses(step) if "uses" in step else self._run(step)
             self.ctx |= {f"steps.{step.get('id')}.outputs.{k}": v for k, v in outputs.items()}
+            if "run" in step and self.last.returncode != 0:
+                break
         return {name: self.eval(spec["value"]) for name, spec in self.meta["outputs"].items()}
 
     def _uses(self, step: dict[str, Any]) -> dict[str, str]:
@@ -66,22 +75,15 @@ class Runner:
             return {"python-path": sys.executable, "python-version": "3.11.7"}
         assert step["uses"].startswith("actions/cache@"), step["uses"]
         assert "3.11.7" in with_["key"]
-        make_venv(Path(with_["path"]))
+        restore_venv(Path(with_["path"]), self.ctx["steps.key.outputs.key"])
         return {"cache-hit": "true"}
-
-    def _check_install(self, step: dict[str, Any]) -> None:
-        """Not run (pip would download); its inputs must be the venv the cache restored and our Python."""
-        env = {k: self.eval(str(v)) for k, v in step["env"].items()}
-        assert env["CML_VENV"] == self.ctx["steps.key.outputs.venv"]
-        assert env["CML_PYTHON"] == sys.executable
-        assert (Path(env["CML_VENV"]) / "bin" / "python").exists()
-        assert (self.dir / step["run"].split("/", 1)[1].rstrip("\"'")).resolve().is_file()
 
     def _run(self, step: dict[str, Any]) -> dict[str, str]:
         out = self.temp / f"output-{step.get('id', 'step')}"
         out.write_text("", encoding="utf-8")
         env = {**self.env, **{k: self.eval(str(v)) for k, v in step.get("env", {}).items()}}
         env |= {"GITHUB_ACTION_PATH": str(self.dir), "GITHUB_OUTPUT": str(out), "RUNNER_TEMP": str(self.temp)}
+        env |= {"RUNNER_OS": self.ctx["runner.os"], "RUNNER_ARCH": self.ctx["runner.arch"]}
         cwd = self.eval(step.get("working-directory", "."))
         done = subprocess.run(
             ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
@@ -93,16 +95,25 @@ class Runner:
             check=False,
         )
         self.last = done
-        return dict(
-            line.split("=", 1) for line in out.read_text(encoding="utf-8").splitlines() if "=" in line
-        )
+        self.logs += done.stdout + done.stderr
+        return parse(out.read_text(encoding="utf-8"))
 
 
-def make_venv(path: Path) -> None:
-    """A venv whose Python sees this interpreter's site-packages and this checkout (no download)."""
+def restore_venv(path: Path, key: str) -> None:
+    """What actions/cache restores after a finished install.sh: a venv whose Python sees this interpreter's
+    packages (for the dependencies pip installed), with install.sh's record of them and of the key; no pip."""
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
     site = next(path.glob("lib/python*/site-packages"))
-    (site / "cml-test.pth").write_text(f"{sysconfig.get_paths()['purelib']}\n{ROOT}\n", encoding="utf-8")
+    (site / "cml-test.pth").write_text(f"{sysconfig.get_paths()['purelib']}\n", encoding="utf-8")
+    (site / "cml-action.pth").write_text("/where/the/action/was/when/the/cache/was/saved\n", encoding="utf-8")
+    held = subprocess.run(
+        [path / "bin" / "python", ROOT / "action" / "venv.py", "freeze"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (path / "cml-venv-freeze.txt").write_text(held.stdout, encoding="utf-8")
+    (path / "cml-venv-key").write_text(f"{key}\n", encoding="utf-8")
 
 
 @pytest.fixture
@@ -111,7 +122,8 @@ def workspace(repo: Path, tmp_path: Path) -> dict[str, str]:
     (repo / "reports" / "report.md").write_text("# digits\n\naccuracy **0.978**\n", encoding="utf-8")
     temp = tmp_path / "runner-temp"
     temp.mkdir()
-    return {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "GITHUB_WORKSPACE": str(repo)}
+    offline = {"PIP_NO_INDEX": "1", "PIP_INDEX_URL": "http://127.0.0.1:9/"}  # a cache hit downloads nothing
+    return {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "GITHUB_WORKSPACE": str(repo), **offline}
 
 
 def test_main_action_posts_and_sets_outputs(workspace: dict[str, str], tmp_path: Path) -> None:
@@ -128,6 +140,23 @@ def test_main_action_posts_and_sets_outputs(workspace: dict[str, str], tmp_path:
     assert "ghs_test_token_123456" not in runner.last.stdout + runner.last.stderr
     venvs = sorted(p.name for p in (tmp_path / "runner-temp").glob("cml-venv-*"))
     assert venvs == ["cml-venv-py3.11.7-none"]
+    assert "using the cached venv" in runner.logs  # install.sh took the cache hit without pip
+    pth = next((tmp_path / "runner-temp" / venvs[0]).glob("lib/python*/site-packages/cml-action.pth"))
+    assert pth.read_text(encoding="utf-8") == f"{ROOT}\n"
+    assert "::notice title=cml: Chromium::plots are drawn with " in runner.logs
+
+
+def test_a_windows_runner_stops_at_the_first_step(workspace: dict[str, str], tmp_path: Path) -> None:
+    runner = Runner(
+        ROOT, {"command": "comment update report.md"}, tmp_path / "runner-temp", workspace, os_name="Windows"
+    )
+    outputs = runner.run()
+    assert runner.ran == ["Check the runner (Linux or macOS)"]
+    assert runner.last.returncode == 1
+    assert len(runner.last.stdout.splitlines()) == 1
+    assert "::error title=cml: unsupported runner::" in runner.last.stdout
+    assert outputs == {"url": "", "report": "", "gate": "", "exit-code": ""}
+    assert not list((tmp_path / "runner-temp").glob("cml-venv-*"))
 
 
 def test_main_action_reports_a_bad_command(workspace: dict[str, str], tmp_path: Path) -> None:

@@ -13,6 +13,8 @@ import yaml
 
 from cml import action
 from cml.errors import UsageError
+from cml.report.plots import BROWSER_NAMES
+from tests.fakes.runner_files import FileCommandError, parse
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTIONS = {"run": ROOT / "action.yml", **{name: ROOT / name / "action.yml" for name in action.SPECS}}
@@ -201,7 +203,8 @@ def test_main_posts_to_the_local_forge_and_writes_step_outputs(
     command = "comment update report.md --watermark-title digits"
     env = {"CML_INPUT_COMMAND": command, "GITHUB_OUTPUT": str(out)}
     assert action.main(["run"], env) == 0
-    values = dict(line.split("=", 1) for line in out.read_text(encoding="utf-8").splitlines())
+    values = parse(out.read_text(encoding="utf-8"))
+    assert set(values) == {"exit-code", "gate", "url", "report"}
     assert values["gate"] == "pass"
     assert values["report"] == "report.md"
     assert values["url"] in capsys.readouterr().out
@@ -214,7 +217,8 @@ def test_main_passes_cml_exit_codes_through(repo: Path, monkeypatch: pytest.Monk
     out = repo / "github_output"
     env = {"CML_INPUT_COMMAND": "comment update missing.md", "GITHUB_OUTPUT": str(out)}
     assert action.main(["run"], env) == 2
-    assert "gate=error\nurl=\n" in out.read_text(encoding="utf-8")
+    values = parse(out.read_text(encoding="utf-8"))
+    assert (values["gate"], values["url"], values["exit-code"]) == ("error", "", "2")
     assert action.main(["run"], {"CML_INPUT_COMMAND": "comment --no-such-flag"}) == 2
 
 
@@ -239,11 +243,82 @@ def test_every_spec_input_is_declared_and_passed_as_env(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(action.SPECS))
 def test_sub_actions_install_cml_like_the_main_action(name: str) -> None:
-    def install_steps(path: Path) -> str:
-        return yaml.safe_dump(load(path)["runs"]["steps"][:-1]).replace("/../action/", "/action/")
+    """The same steps before cml runs; only the runner action, which draws no plots, looks for no Chromium."""
 
-    assert install_steps(ACTIONS[name]) == install_steps(ACTIONS["run"])
+    def install_steps(path: Path, *, browser: bool = True) -> str:
+        steps = [s for s in load(path)["runs"]["steps"][:-1] if browser or s.get("id") != "browser"]
+        return yaml.safe_dump(steps).replace("/../action/", "/action/")
+
+    plots = name != "runner"
+    assert install_steps(ACTIONS[name]) == install_steps(ACTIONS["run"], browser=plots)
     assert load(ACTIONS[name])["outputs"] == load(ACTIONS["run"])["outputs"]
+    run_env = load(ACTIONS[name])["runs"]["steps"][-1]["env"]
+    assert ("BROWSER_PATH" in run_env) is plots
+    assert ("chromium" in load(ACTIONS[name])["inputs"]) is plots
+
+
+@pytest.mark.parametrize("name", sorted(ACTIONS))
+def test_the_first_step_refuses_unsupported_runners(name: str) -> None:
+    first = load(ACTIONS[name])["runs"]["steps"][0]
+    assert first["run"].endswith('action/guard.sh"')
+    assert first["shell"] == "bash"
+    assert "if" not in first
+
+
+@pytest.mark.parametrize("name", ["run", "report", "bench"])
+def test_plots_get_the_chromium_the_browser_step_found(name: str) -> None:
+    data = load(ACTIONS[name])
+    steps = {s.get("id"): s for s in data["runs"]["steps"]}
+    assert steps["browser"]["env"]["CML_CHROMIUM"] == "${{ inputs.chromium }}"
+    assert steps["cml"]["env"]["BROWSER_PATH"] == "${{ steps.browser.outputs.path }}"
+    assert data["inputs"]["chromium"]["default"] == "auto"
+
+
+def test_the_browser_script_looks_for_the_names_cml_looks_for() -> None:
+    """browser.sh's names are cml.report.plots.BROWSER_NAMES, in the same order."""
+    text = (ROOT / "action" / "browser.sh").read_text(encoding="utf-8")
+    names = re.search(r'^names="([^"]*)"$', text, re.MULTILINE)
+    assert names is not None
+    assert tuple(names[1].split()) == BROWSER_NAMES
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"url": "https://x/1", "gate": "pass"},
+        {"report": "line one\nline two\n\nafter a blank line", "gate": "fail"},
+        {"report": "EOF\nurl=https://evil\ngate<<EOF\nghadelimiter_0123", "exit-code": "8"},
+        {"report": "", "url": "trailing newline\n"},
+    ],
+)
+def test_outputs_are_written_in_the_heredoc_form_and_read_back_unchanged(values: dict[str, str]) -> None:
+    text = action.output_lines(values)
+    assert parse(text) == values
+    headers = [line for line in text.splitlines() if "<<ghadelimiter_" in line]
+    assert [h.split("<<")[0] for h in headers] == list(values)
+
+
+def test_a_delimiter_that_occurs_in_a_value_is_drawn_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    draws = iter(["aaaa", "aaaa", "bbbb"])
+    monkeypatch.setattr(action.secrets, "token_hex", lambda _n: next(draws))
+    values = {"report": "text\nghadelimiter_aaaa\ngate=pass", "gate": "fail"}
+    text = action.output_lines(values)
+    assert "report<<ghadelimiter_bbbb\n" in text
+    assert parse(text) == values
+    naive = "report<<ghadelimiter_aaaa\ntext\nghadelimiter_aaaa\ngate=pass\nghadelimiter_aaaa\n"
+    with pytest.raises(FileCommandError, match="Invalid format 'ghadelimiter_aaaa'"):
+        parse(naive)  # what a fixed delimiter would have given: the value cut short, then a bad line
+
+
+def test_main_appends_to_the_output_file(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(repo)
+    out = repo / "github_output"
+    out.write_text("earlier=kept\n", encoding="utf-8")
+    env = {"CML_INPUT_COMMAND": "comment update missing.md", "GITHUB_OUTPUT": str(out)}
+    assert action.main(["run"], env) == 2
+    values = parse(out.read_text(encoding="utf-8"))
+    assert values["earlier"] == "kept"
+    assert values["gate"] == "error"
 
 
 def test_main_action_inputs() -> None:
@@ -284,5 +359,23 @@ def test_cache_key_script_hashes_pyproject_and_names_one_venv_per_python_and_ext
     done = subprocess.run(
         [str(ROOT / "action" / "key.sh")], env=env, capture_output=True, text=True, check=True
     )
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    hashed = [ROOT / "pyproject.toml", ROOT / "constraints.txt"]
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in hashed if p.exists())).hexdigest()
     assert done.stdout == f"key={digest[:20]}\nvenv=/rt/cml-venv-py3.11.9-bench_x\n"
+
+
+def test_our_ci_runs_the_action_on_every_supported_runner_and_sees_windows_refused() -> None:
+    jobs = load(ROOT / ".github" / "workflows" / "ci.yml")["jobs"]
+    matrix = jobs["action"]["strategy"]["matrix"]["os"]
+    assert matrix == ["ubuntu-latest", "ubuntu-24.04-arm", "macos-latest"]
+    assert jobs["action"]["runs-on"] == "${{ matrix.os }}"
+    ours = [s for s in jobs["action"]["steps"] if s.get("uses") == "./"]
+    assert "--plot" in ours[0]["with"]["command"]  # a Chromium must be found or installed
+    assert ours[1]["env"] == {"PIP_NO_INDEX": "1"}  # the second run takes the cache-hit path
+    windows = jobs["action-windows"]
+    assert windows["runs-on"] == "windows-latest"
+    refused = next(s for s in windows["steps"] if s.get("uses") == "./")
+    assert refused["continue-on-error"] is True
+    check = windows["steps"][-1]
+    assert check["env"]["OUTCOME"] == f"${{{{ steps.{refused['id']}.outcome }}}}"  # failure
+    assert "action/guard.sh" in check["run"]
