@@ -23,8 +23,8 @@ from tests.tools.npm import node_modules
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
-GITHUB_TEMPLATES = sorted((ROOT / "templates" / "github").glob("*.yml"))
-GITLAB_TEMPLATES = sorted((ROOT / "templates" / "gitlab").glob("*.yml"))
+GITHUB_TEMPLATES = sorted((ROOT / "workflow-templates").glob("*.yml"))
+GITLAB_TEMPLATES = sorted((ROOT / "templates").glob("*.yml"))
 ACTIONS = [ROOT / "action.yml", *sorted(ROOT.glob("*/action.yml"))]
 LINT = ROOT / "tests" / "tools" / "actionlint.cjs"
 CUSTOM_LABELS = ("gpu",)
@@ -138,11 +138,11 @@ def test_templates_use_the_action_by_one_placeholder_name() -> None:
 
 
 def test_the_fork_safe_pair() -> None:
-    build = load(ROOT / "templates" / "github" / "fork-safe-build.yml")
-    post = load(ROOT / "templates" / "github" / "fork-safe-post.yml")
+    build = load(ROOT / "workflow-templates" / "fork-safe-build.yml")
+    post = load(ROOT / "workflow-templates" / "fork-safe-post.yml")
     assert list(build[True]) == ["pull_request"]  # YAML 1.1 reads the key `on` as True
     assert build["permissions"] == {"contents": "read"}
-    assert "secrets." not in (ROOT / "templates" / "github" / "fork-safe-build.yml").read_text()
+    assert "secrets." not in (ROOT / "workflow-templates" / "fork-safe-build.yml").read_text()
     assert post[True]["workflow_run"]["workflows"] == [build["name"]]
     steps = [s for job in post["jobs"].values() for s in job["steps"]]
     assert not any(s.get("uses", "").startswith("actions/checkout") for s in steps)
@@ -151,9 +151,9 @@ def test_the_fork_safe_pair() -> None:
 
 
 def test_gpu_job_selects_its_runner_by_labels() -> None:
-    data = load(ROOT / "templates" / "github" / "gpu-runner.yml")
+    data = load(ROOT / "workflow-templates" / "gpu-runner.yml")
     assert data["jobs"]["train"]["runs-on"] == ["self-hosted", "linux", "gpu"]
-    assert load(ROOT / "templates" / "gitlab" / "gpu.yml")["cml-train-gpu"]["tags"] == ["gpu", "linux"]
+    assert load(ROOT / "templates" / "gpu.yml")["cml-train-gpu"]["tags"] == ["gpu", "linux"]
 
 
 def test_dogfood_uses_the_action_from_the_checkout() -> None:
@@ -189,9 +189,9 @@ def _gitlab_project(tmp_path: Path) -> Path:
             "data", "model", "metrics.json", "plots", "__pycache__", ".cml", "baseline"
         ),
     )
-    shutil.copytree(ROOT / "templates" / "gitlab", project / "templates" / "gitlab")
+    shutil.copytree(ROOT / "templates", project / "templates")
     (project / ".gitlab-ci.yml").write_text(
-        "include:\n  - local: templates/gitlab/train-report.yml\n", encoding="utf-8"
+        "include:\n  - local: templates/train-report.yml\n", encoding="utf-8"
     )
     git(project, "init", "-q", "-b", "main")
     git(project, "remote", "add", "origin", "https://gitlab.example.com/group/digits.git")

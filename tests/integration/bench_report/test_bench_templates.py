@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_github_template_runs_on_prs_and_default_branch_pushes() -> None:
-    data = load(ROOT / "templates" / "github" / "bench.yml")
+    data = load(ROOT / "workflow-templates" / "bench.yml")
     assert set(data[True]) == {"pull_request", "push"}  # YAML 1.1 reads the key `on` as True
     assert data[True]["push"]["branches"] == ["main"]
     (step,) = [s for s in data["jobs"]["bench"]["steps"] if s.get("uses", "").startswith("OWNER/REPO/bench")]
@@ -30,7 +30,7 @@ def test_github_template_runs_on_prs_and_default_branch_pushes() -> None:
 
 
 def test_gitlab_template_rules_and_the_command_parses() -> None:
-    data = load(ROOT / "templates" / "gitlab" / "bench.yml")
+    data = load(ROOT / "templates" / "bench.yml")
     for job in ("cml-bench-train", "cml-bench"):
         assert data[job]["extends"] == ".cml-bench-rules"
     rules = [r["if"] for r in data[".cml-bench-rules"]["rules"]]
@@ -43,12 +43,12 @@ def test_gitlab_template_rules_and_the_command_parses() -> None:
 def test_gitlab_bench_job_calls_cml_bench(tmp_path: Path) -> None:
     tool = node_modules() / ".bin" / "gitlab-ci-local"
     project = tmp_path / "project"
-    (project / "templates" / "gitlab").mkdir(parents=True)
-    (project / "templates" / "gitlab" / "bench.yml").write_text(
-        (ROOT / "templates" / "gitlab" / "bench.yml").read_text(encoding="utf-8"), encoding="utf-8"
+    (project / "templates").mkdir(parents=True)
+    (project / "templates" / "bench.yml").write_text(
+        (ROOT / "templates" / "bench.yml").read_text(encoding="utf-8"), encoding="utf-8"
     )
     (project / ".gitlab-ci.yml").write_text(
-        "include:\n  - local: templates/gitlab/bench.yml\n", encoding="utf-8"
+        "include:\n  - local: templates/bench.yml\n", encoding="utf-8"
     )
     git(project, "init", "-q", "-b", "main")
     git(project, "remote", "add", "origin", "https://gitlab.example.com/group/digits.git")
