@@ -24,11 +24,6 @@ TEMPLATES = sorted((ROOT / "workflow-templates").glob("*.yml"))
 ACTIONS = [ROOT / "action.yml", *sorted(ROOT.glob("*/action.yml"))]
 CONFIG = ROOT / "zizmor.yml"
 PIN = re.compile(r"^(?P<action>[\w.-]+/[\w./-]+)@(?P<sha>[0-9a-f]{40}) # v\d+\.\d+\.\d+$")
-#: The action files are owned by the action's branch (i10-hosted), which pins actions/setup-python and
-#: actions/cache there; strict, so this mark must go when it lands.
-ACTIONS_PINNED_ELSEWHERE = pytest.mark.xfail(
-    strict=True, reason="action.yml and */action.yml get their sha pins on the action's branch"
-)
 
 
 def zizmor() -> str:
@@ -69,7 +64,6 @@ def test_zizmor_is_clean_on_every_workflow_and_template() -> None:
     assert [where(f) for f in found] == []
 
 
-@ACTIONS_PINNED_ELSEWHERE
 def test_zizmor_is_clean_on_every_action() -> None:
     assert [where(f) for f in findings(*ACTIONS)] == []
 

@@ -19,7 +19,7 @@ def _load(path: str) -> Any:
 
 
 def test_github_gpu_workflow_keeps_fork_prs_off_the_runner_and_the_admin_token() -> None:
-    data = _load("templates/github/gpu-runner.yml")
+    data = _load("workflow-templates/gpu-runner.yml")
     launch, train = data["jobs"]["launch"], data["jobs"]["train"]
     for job in (launch, train):
         condition = " ".join(job["if"].split())
@@ -36,7 +36,7 @@ def test_github_gpu_workflow_keeps_fork_prs_off_the_runner_and_the_admin_token()
 
 
 def test_gitlab_launch_job_runs_the_real_command_on_protected_refs_only() -> None:
-    job = _load("templates/gitlab/gpu.yml")["cml-runner-launch"]
+    job = _load("templates/gpu.yml")["cml-runner-launch"]
     rule = job["rules"][0]["if"]
     assert '$CI_COMMIT_REF_PROTECTED == "true"' in rule
     assert '$CI_PIPELINE_SOURCE != "merge_request_event"' in rule
