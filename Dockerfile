@@ -20,7 +20,7 @@ ENV PYTHONUNBUFFERED=1 \
     PATH=/opt/cml/bin:$PATH
 
 COPY image/install.sh image/entrypoint.sh /usr/local/lib/cml/
-COPY pyproject.toml README.md /src/
+COPY pyproject.toml README.md LICENSE constraints.txt /src/
 COPY cml /src/cml
 RUN sh /usr/local/lib/cml/install.sh /src "$EXTRAS" && rm -rf /src
 

@@ -18,4 +18,4 @@ if [ -x "$CML_VENV/bin/python" ]; then
 fi
 "$CML_PYTHON" -m venv "$CML_VENV"
 "$CML_VENV/bin/python" -m pip install -q --disable-pip-version-check -U pip
-"$CML_VENV/bin/python" -m pip install -q --disable-pip-version-check "$spec"
+"$CML_VENV/bin/python" -m pip install -q --disable-pip-version-check -c "$root/constraints.txt" "$spec"
