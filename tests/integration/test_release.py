@@ -185,3 +185,25 @@ def test_a_dry_build_of_the_sdist_and_wheel_it_publishes(tmp_path: Path) -> None
     assert "License-Expression: Apache-2.0" in metadata
     assert re.search(r"^Requires-Dist: kaleido<1\.6,>=1$", metadata, re.M)
     assert not [n for n in names if n.startswith(("tests/", "benchmarks/", "examples/"))]
+
+
+@pytest.mark.parametrize("doc", ["README.md", "RELEASE.md", "CHANGELOG.md", "docs/migrating-from-cml.md"])
+def test_the_release_documents_link_only_to_files_that_exist(doc: str) -> None:
+    text = re.sub(
+        r"```.*?```|`[^`\n]*`", "", (ROOT / doc).read_text(encoding="utf-8"), flags=re.S
+    )  # not code
+    targets = [t for t in re.findall(r"\]\(([^)#\s]+)", text) if not t.startswith(("http://", "https://"))]
+    assert [t for t in targets if not ((ROOT / doc).parent / t).exists()] == []
+
+
+def test_the_migration_guide_maps_every_command_of_iterative_cml() -> None:
+    text = (ROOT / "docs" / "migrating-from-cml.md").read_text(encoding="utf-8")
+    rows = [line.split("|")[1] for line in text.splitlines() if line.startswith("| `cml ")]
+    for command in ("comment create", "comment update", "asset publish", "check create", "runner launch"):
+        assert any(command in row for row in rows), command
+    for command in ("pr create", "repo prepare", "workflow rerun", "tensorboard connect"):
+        assert any(command in row for row in rows), command
+    for topic in ("actions-runner-controller", "asset.cml.dev", "REPO_TOKEN", "BITBUCKET_TOKEN", "--cloud"):
+        assert topic in text, topic
+    assert "Apache License" in (ROOT / "LICENSE").read_text()
+    assert tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["license"] == "Apache-2.0"
