@@ -141,3 +141,15 @@ def test_kaleido_is_bounded_above_while_we_override_its_private_method() -> None
 )
 def test_every_install_site_installs_with_the_constraints(path: str, needle: str) -> None:
     assert needle in (ROOT / path).read_text(encoding="utf-8")
+
+
+def test_the_pins_honour_devs_corrections_of_uvs_resolution() -> None:
+    """uv ignores a dependency's Requires-Python upper bound, pip does not: ./dev holds such pins back."""
+    [line] = [x for x in (ROOT / "dev").read_text().splitlines() if x.startswith("UV_CORRECTIONS=(")]
+    corrections = [Requirement(spec) for spec in re.findall(r'"([^"]+)"', line)]
+    assert corrections, line
+    table = pins((ROOT / "constraints.txt").read_text(encoding="utf-8"))
+    for req in corrections:
+        versions = [v for n, v, _ in table if n == canonicalize_name(req.name)]
+        assert versions, f"{req.name} is no longer pinned: drop it from UV_CORRECTIONS"
+        assert all(req.specifier.contains(v) for v in versions), (req, versions)
