@@ -24,7 +24,8 @@ if [ ! -f "$cache/rootfs.tar" ]; then
 fi
 docker import "$cache/rootfs.tar" cml-base:bookworm
 
-"$python" -m pip wheel -q . -w "$cache/wheels"
+# The same pins as the image's install (constraints.txt), so the build finds every one it asks for.
+"$python" -m pip wheel -q -c constraints.txt . -w "$cache/wheels"
 "$python" -m pip download -q 'setuptools>=77' -d "$cache/wheels"
 "$python" -m http.server "$port" --bind 127.0.0.1 --directory "$cache/wheels" >"$cache/http.log" 2>&1 &
 server=$!

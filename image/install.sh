@@ -2,9 +2,10 @@
 # Build step of the Dockerfile (runs as root in the base image):
 #   install.sh SRC EXTRAS
 # Python (when the base has none), git, fonts and Chromium's headless shell for plots, then cml from SRC
-# (with the optional EXTRAS, e.g. "bench") in the venv /opt/cml, and the list of cml commands for the
-# entrypoint. On a base without a chromium-headless-shell package (the Ubuntu-based CUDA images) it says
-# so and goes on: plots then need a Chromium on PATH or at BROWSER_PATH.
+# (with the optional EXTRAS, e.g. "bench") in the venv /opt/cml, every dependency pinned by
+# SRC/constraints.txt, and the list of cml commands for the entrypoint. On a base without a
+# chromium-headless-shell package (the Ubuntu-based CUDA images) it says so and goes on: plots then need
+# a Chromium on PATH or at BROWSER_PATH.
 set -eu
 src=$1
 extras=${2:-}
@@ -33,7 +34,7 @@ if command -v chromium-headless-shell >/dev/null 2>&1; then
 fi
 
 python3 -m venv /opt/cml
-/opt/cml/bin/pip install --no-cache-dir --disable-pip-version-check "$src${extras:+[$extras]}"
+/opt/cml/bin/pip install --no-cache-dir --disable-pip-version-check -c "$src/constraints.txt" "$src${extras:+[$extras]}"
 ln -sf /opt/cml/bin/cml /usr/local/bin/cml
 mkdir -p /etc/cml
 /opt/cml/bin/python -c 'from cml.cli import COMMANDS; print("\n".join(COMMANDS))' >/etc/cml/commands

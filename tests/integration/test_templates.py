@@ -48,7 +48,7 @@ def actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_files_are_there() -> None:
-    assert [p.name for p in WORKFLOWS] == ["ci.yml"]
+    assert [p.name for p in WORKFLOWS] == ["ci.yml", "release.yml"]
     assert len(GITHUB_TEMPLATES) >= 7
     assert len(GITLAB_TEMPLATES) >= 5
     assert [p.parent.name for p in ACTIONS[1:]] == ["bench", "report", "runner"]

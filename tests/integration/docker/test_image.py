@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.utils import canonicalize_name
 
 from cml import __version__
+from tests.unit.test_constraints import pins
 
 pytestmark = pytest.mark.slow
 
@@ -91,6 +93,43 @@ def png_size(path: Path) -> tuple[int, int]:
 
 def test_the_image_stays_within_its_size_budget(docker_client: Any, cml_image: str) -> None:
     assert docker_client.images.get(cml_image).attrs["Size"] < SIZE_BUDGET
+
+
+def test_the_image_installs_the_pinned_versions_and_carries_oci_labels(
+    docker_client: Any, cml_image: str
+) -> None:
+    listing = (
+        "import importlib.metadata as m\nfor d in m.distributions(): print(d.metadata['Name'], d.version)"
+    )
+    code, out = run(docker_client, cml_image, "/opt/cml/bin/python", "-c", listing)
+    assert code == 0, out
+    installed = {canonicalize_name(n): v for n, v in (line.split() for line in out.splitlines())}
+    env = {"sys_platform": "linux", "platform_machine": "x86_64", "python_version": "3.11"}
+    env["python_full_version"] = "3.11.2"  # bookworm's
+    pinned = {
+        n: str(v) for n, v, m in pins((ROOT / "constraints.txt").read_text()) if m is None or m.evaluate(env)
+    }
+    assert installed.pop("cml-suite") == __version__
+    for tool in ("pip", "setuptools"):  # the venv's own, not cml's dependencies
+        installed.pop(tool, None)
+    assert {"plotly", "kaleido", "python-gitlab", "pygithub", "requests"} <= set(installed)
+    assert {n: v for n, v in installed.items() if pinned.get(n) != v} == {}
+    labels = docker_client.images.get(cml_image).labels
+    assert labels["org.opencontainers.image.licenses"] == "Apache-2.0"
+    assert labels["org.opencontainers.image.version"] == "dev"
+    assert {"org.opencontainers.image.source", "org.opencontainers.image.revision"} <= set(labels)
+
+
+def test_the_runner_host_scripts_ship_in_the_image(docker_client: Any, cml_image: str) -> None:
+    code, out = run(
+        docker_client,
+        cml_image,
+        "/opt/cml/bin/python",
+        "-c",
+        "from cml.runner import scripts; print(*scripts.names())",
+    )
+    assert code == 0, out
+    assert {"lib.sh", "install-github.sh", "install-gitlab.sh", "teardown.sh"} <= set(out.split())
 
 
 def test_version_through_the_entrypoint(docker_client: Any, cml_image: str) -> None:
