@@ -29,8 +29,6 @@ from tests.tools.npm import node_modules
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
 COMPONENTS = sorted(TEMPLATES.glob("*.yml")) + sorted(TEMPLATES.glob("*/template.yml"))
-#: Not a component yet: the GPU template changes on the runner branch; it is converted once that lands.
-NOT_YET = {"gpu"}
 #: Keywords that act on the whole pipeline (https://docs.gitlab.com/ci/yaml/#global-keywords), and the
 #: deprecated global forms of job keywords: a component must set none of them.
 GLOBAL_KEYWORDS = {"default", "include", "stages", "variables", "workflow"}
@@ -39,6 +37,15 @@ RULES = [
     {"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'},
     {"if": "$CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS", "when": "never"},
     {"if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"},
+]
+#: The one job that launches a self-hosted runner: it holds the runner-admin token and reaches a machine
+#: over SSH, so it runs on protected refs alone, never in a merge request pipeline (a fork's included).
+LAUNCH_JOBS = {"cml-runner-launch"}
+LAUNCH_RULES = [
+    {
+        "if": '$CML_RUNNER_HOST && $CI_COMMIT_REF_PROTECTED == "true" '
+        '&& $CI_PIPELINE_SOURCE != "merge_request_event"'
+    },
 ]
 INPUT = re.compile(r"\$\[\[\s*inputs\.([\w-]+)\s*\]\]")
 
@@ -55,15 +62,9 @@ def documents(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     return docs[0], docs[1]
 
 
-def components(*, ready: bool = True) -> list[Any]:
-    """Every component file; those in NOT_YET are expected to fail (strictly) until converted."""
-    mark = pytest.mark.xfail(
-        strict=True, reason="the runner branch still changes it; converted after it lands"
-    )
-    return [
-        pytest.param(p, id=name_of(p), marks=[mark] if ready and name_of(p) in NOT_YET else [])
-        for p in COMPONENTS
-    ]
+def components() -> list[Any]:
+    """Every component file, named by its component."""
+    return [pytest.param(p, id=name_of(p)) for p in COMPONENTS]
 
 
 def test_the_catalog_layout() -> None:
@@ -100,13 +101,14 @@ def test_every_job_takes_its_stage_from_an_input_and_runs_once_per_push(path: Pa
     for job_name, job in body.items():
         assert INPUT.fullmatch(job["stage"]), f"{job_name}: stage from an input"
         assert INPUT.fullmatch(job["image"]), f"{job_name}: image from an input"
-        assert job["rules"] == RULES, f"{job_name}: the documented MR-or-default-branch rules"
+        wanted = LAUNCH_RULES if job_name in LAUNCH_JOBS else RULES
+        assert job["rules"] == wanted, f"{job_name}: the documented MR-or-default-branch rules"
         assert job_name.startswith("cml-")
 
 
 def test_the_components_posting_jobs_are_never_cancelled_halfway() -> None:
     posting = {"train-report": "cml-report", "bench": "cml-bench", "sweep": "cml-sweep-report"}
-    posting["dvc-train-report"] = "cml-dvc"
+    posting |= {"dvc-train-report": "cml-dvc", "gpu": "cml-report-gpu"}
     for name, job_name in posting.items():
         job = documents(TEMPLATES / f"{name}.yml")[1][job_name]
         assert job["interruptible"] is False
@@ -321,6 +323,66 @@ def test_gitlab_ci_local_runs_the_bench_component(tmp_path: Path) -> None:
          "--variants", "fp32,dynamic,fp16,int8", "--title", "Mobile benchmark", "--post",
          "--fail-on", "int8.p50 > +20%", "--threads", "1,4"],
     ]  # fmt: skip
+
+
+def test_gitlab_ci_local_runs_the_gpu_component_in_a_merge_request(tmp_path: Path) -> None:
+    """A merge request trains and posts; the launch job stays out even with every runner variable set."""
+    inputs = {"stage": "learn", "report-stage": "publish", "title": "GPU $RUN", "fail-on": "accuracy < 0.9"}
+    project = _project(tmp_path, {"component": COMPONENT.format(name="gpu"), "inputs": inputs})
+    calls = tmp_path / "calls.jsonl"
+    protected = ("CML_RUNNER_HOST=ubuntu@gpu1", "CI_COMMIT_REF_PROTECTED=true")
+    out = _run(project, tmp_path, _recorders(tmp_path, calls, "cml", "nvidia-smi"),
+               *(arg for v in protected for arg in ("--variable", v)))  # fmt: skip
+    for job in ("user-lint", "cml-train-gpu", "cml-report-gpu"):
+        assert re.search(rf"PASS +{job}\b", out), out[-3000:]
+    assert "cml-runner-launch" not in out
+    assert _calls(calls) == [
+        ["nvidia-smi"],
+        ["cml", "report", "--title", "GPU $RUN", "--post", "--fail-on", "accuracy < 0.9"],
+    ]
+
+
+def test_gitlab_ci_local_launches_the_gpu_runner_on_a_protected_default_branch(tmp_path: Path) -> None:
+    inputs = {"stage": "learn", "report-stage": "learn", "labels": "gpu,a100"}
+    inputs["launch-args"] = "--gpu-setup --idle-timeout 2h"
+    project = _project(tmp_path, {"component": COMPONENT.format(name="gpu"), "inputs": inputs})
+    calls = tmp_path / "calls.jsonl"
+    variables = ["CI_PIPELINE_SOURCE=push", "CI_COMMIT_REF_PROTECTED=true", "CML_RUNNER_HOST=ubuntu@gpu1"]
+    variables += ["CML_RUNNER_KEY=/keys/id", "CML_RUNNER_KNOWN_HOSTS=/keys/known"]
+    variables += ["CML_RUNNER_ADMIN_TOKEN=glpat-admin-secret"]
+    tool = node_modules() / ".bin" / "gitlab-ci-local"
+    env = _gitlab_env(tmp_path)
+    env["PATH"] = f"{_recorders(tmp_path, calls, 'cml', 'nvidia-smi')}:{env['PATH']}"
+    env["GCL_IGNORE_PREDEFINED_VARS"] = "CI_PIPELINE_SOURCE,CI_COMMIT_REF_PROTECTED"
+    argv = [str(tool), "--force-shell-executor", *(a for v in variables for a in ("--variable", v))]
+    done = subprocess.run(
+        [*argv, "cml-runner-launch"], cwd=project, env=env, capture_output=True, text=True, timeout=300,
+        check=False,
+    )  # fmt: skip
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out[-3000:]
+    assert re.search(r"PASS +cml-runner-launch\b", out)
+    assert _calls(calls) == [
+        ["cml", "runner", "launch", "--host", "ubuntu@gpu1", "--identity", "/keys/id",
+         "--known-hosts", "/keys/known", "--labels", "gpu,a100", "--gpu", "--mode", "service",
+         "--gpu-setup", "--idle-timeout", "2h"],
+    ]  # fmt: skip
+    assert "glpat-admin-secret" not in calls.read_text(encoding="utf-8")  # the token is REPO_TOKEN, not argv
+
+
+def test_the_gpu_runner_is_launched_on_protected_refs_and_never_for_a_merge_request(tmp_path: Path) -> None:
+    project = _project(tmp_path, {"component": COMPONENT.format(name="gpu")}, stages="[check, test]")
+    env = _gitlab_env(tmp_path)
+    env["GCL_IGNORE_PREDEFINED_VARS"] = "CI_PIPELINE_SOURCE,CI_COMMIT_REF_PROTECTED"
+    train = {"user-lint", "cml-train-gpu", "cml-report-gpu"}
+    host, protected = "CML_RUNNER_HOST=ubuntu@gpu1", "CI_COMMIT_REF_PROTECTED=true"
+    mr, push = "CI_PIPELINE_SOURCE=merge_request_event", "CI_PIPELINE_SOURCE=push"
+    assert _listed(project, env, mr, host, protected) == train
+    assert _listed(project, env, push, host, protected) == {*train, "cml-runner-launch"}
+    assert _listed(project, env, push, host, "CI_COMMIT_REF_PROTECTED=false") == train
+    assert _listed(project, env, push, protected) == train  # no machine to launch
+    git(project, "checkout", "-q", "-b", "feature")
+    assert _listed(project, env, push, host) == {"user-lint"}
 
 
 def test_a_stage_the_user_pipeline_lacks_is_refused(tmp_path: Path) -> None:

@@ -159,7 +159,9 @@ def test_the_fork_safe_pair() -> None:
 def test_gpu_job_selects_its_runner_by_labels() -> None:
     data = load(ROOT / "workflow-templates" / "gpu-runner.yml")
     assert data["jobs"]["train"]["runs-on"] == ["self-hosted", "linux", "gpu"]
-    assert load(ROOT / "templates" / "gpu.yml")["cml-train-gpu"]["tags"] == ["gpu", "linux"]
+    header, jobs = yaml.safe_load_all((ROOT / "templates" / "gpu.yml").read_text(encoding="utf-8"))
+    assert jobs["cml-train-gpu"]["tags"] == "$[[ inputs.tags ]]"
+    assert header["spec"]["inputs"]["tags"]["default"] == ["gpu", "linux"]
 
 
 def test_dogfood_uses_the_action_from_the_checkout() -> None:

@@ -36,12 +36,25 @@ def test_github_gpu_workflow_keeps_fork_prs_off_the_runner_and_the_admin_token()
 
 
 def test_gitlab_launch_job_runs_the_real_command_on_protected_refs_only() -> None:
-    job = _load("templates/gpu.yml")["cml-runner-launch"]
+    """The GPU component (a spec header, then its jobs): the launch job's one rule, and its command parsed by
+    the real parser with the labels and extra options its inputs give it."""
+    header, jobs = yaml.safe_load_all((ROOT / "templates" / "gpu.yml").read_text(encoding="utf-8"))
+    job = jobs["cml-runner-launch"]
+    assert len(job["rules"]) == 1
     rule = job["rules"][0]["if"]
     assert '$CI_COMMIT_REF_PROTECTED == "true"' in rule
     assert '$CI_PIPELINE_SOURCE != "merge_request_event"' in rule
+    assert "when" not in job["rules"][0]
     argv = shlex.split(" ".join(job["script"][0].split()))
     assert argv[:3] == ["cml", "runner", "launch"]
-    args = build_parser().parse_args(argv[1:])
-    assert (args.verb, args.mode, args.gpu, args.labels) == ("launch", "service", True, "gpu,linux")
+    assert argv[-1] == "$CML_RUNNER_ARGS"  # the launch-args input, split by the shell
+    args = build_parser().parse_args(argv[1:-1])
+    assert (args.verb, args.mode, args.gpu, args.labels) == ("launch", "service", True, "$CML_RUNNER_LABELS")
     assert args.host == ["$CML_RUNNER_HOST"]
+    assert job["variables"]["CML_RUNNER_LABELS"] == "$[[ inputs.labels ]]"
+    assert job["variables"]["CML_RUNNER_ARGS"] == "$[[ inputs.launch-args ]]"
+    assert job["variables"]["REPO_TOKEN"] == "$CML_RUNNER_ADMIN_TOKEN"
+    inputs = header["spec"]["inputs"]
+    assert (inputs["labels"]["default"], inputs["launch-args"]["default"]) == ("gpu,linux", "")
+    assert "secret" not in yaml.safe_dump(jobs["cml-train-gpu"]).lower()
+    assert "CML_RUNNER" not in yaml.safe_dump({k: v for k, v in jobs.items() if k != "cml-runner-launch"})
