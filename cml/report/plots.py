@@ -97,11 +97,16 @@ def file_names(figures: Sequence[Figure]) -> list[str]:
     return names
 
 
+#: How long rendering may take in all: a base for starting Chromium plus a share per figure (seconds).
+RENDER_BUDGET = 60.0
+RENDER_PER_FIGURE = 10.0
+
+
 def render(figures: Sequence[Figure], out_dir: Path, *, env: Mapping[str, str] | None = None) -> list[Path]:
     """Render each figure to a PNG in ``out_dir`` (created) with one Chromium; return the paths in order.
 
     ``env`` (default: the process environment) is only used to find the browser. Raises ConfigError
-    when no Chromium is found or it fails to render.
+    when no Chromium is found, it fails to render, or it has not finished within the render budget.
     """
     if not figures:
         return []
@@ -110,9 +115,16 @@ def render(figures: Sequence[Figure], out_dir: Path, *, env: Mapping[str, str] |
     from cml.report._plotly import to_plotly
 
     browser, script = find_browser(os.environ if env is None else env), plotly_js()
+    budget = RENDER_BUDGET + RENDER_PER_FIGURE * len(figures)
     try:
         with _quiet_browser_logs():
-            images = asyncio.run(_render_all([to_plotly(fig) for fig in figures], browser, script))
+            work = _render_all([to_plotly(fig) for fig in figures], browser, script)
+            images = asyncio.run(asyncio.wait_for(work, timeout=budget))
+    except TimeoutError:  # a Chromium that died or hangs: kaleido would wait for it forever
+        raise ConfigError(
+            f"Chromium at {browser} did not render {len(figures)} plot(s) within {budget:.0f} s",
+            hint=_INSTALL_HINT,
+        ) from None
     except Exception as exc:
         reason = str(exc.args[0]) if exc.args else type(exc).__name__
         raise ConfigError(

@@ -142,3 +142,30 @@ def test_broken_browser_is_a_config_error(tmp_path: Path) -> None:
     assert false
     with pytest.raises(ConfigError, match=f"Chromium at {false} failed to render"):
         render([_curve("line")], tmp_path / "out", env={"BROWSER_PATH": false})
+
+
+def test_a_browser_that_never_answers_is_given_up_within_the_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Chromium that hangs (or died under kaleido) must not hang cml report: one line after the budget."""
+    import time
+
+    hung = tmp_path / "chromium"
+    hung.write_text("#!/bin/sh\nexec sleep 600\n")
+    hung.chmod(0o755)
+    monkeypatch.setattr(plots, "RENDER_BUDGET", 3.0)
+    monkeypatch.setattr(plots, "RENDER_PER_FIGURE", 0.0)
+    fig = Figure(
+        title="loss",
+        kind="line",
+        x_label="step",
+        y_label="loss",
+        series=[Series(name="head", x=[0, 1], y=[1.0, 0.5])],
+    )
+    started = time.monotonic()
+    with pytest.raises(ConfigError) as err:
+        render([fig], tmp_path / "out", env={"BROWSER_PATH": str(hung)})
+    assert time.monotonic() - started < 30
+    assert f"Chromium at {hung} " in str(err.value)
+    assert "\n" not in str(err.value)
+    assert not (tmp_path / "out").exists()
