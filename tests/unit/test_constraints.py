@@ -133,7 +133,7 @@ def test_kaleido_is_bounded_above_while_we_override_its_private_method() -> None
     ("path", "needle"),
     [
         ("dev", "-c constraints.txt -e"),
-        ("action/install.sh", '-c "$root/constraints.txt" "$spec"'),
+        ("action/install.sh", 'set -- "$@" -c "$root/constraints.txt"'),
         ("image/install.sh", '-c "$src/constraints.txt"'),
         ("image/build-local.sh", "-c constraints.txt ."),
         ("Dockerfile", "constraints.txt /src/"),

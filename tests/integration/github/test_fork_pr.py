@@ -160,6 +160,6 @@ def test_train_report_template_leaves_fork_prs_to_the_fork_safe_pair_like_our_ci
 
     root = Path(__file__).resolve().parents[3]
     ours = yaml.safe_load((root / ".github" / "workflows" / "ci.yml").read_text())["jobs"]["dogfood"]["if"]
-    template = yaml.safe_load((root / "templates" / "github" / "train-report.yml").read_text())
+    template = yaml.safe_load((root / "workflow-templates" / "train-report.yml").read_text())
     assert "github.event.pull_request.head.repo.full_name == github.repository" in ours
     assert [job.get("if") for job in template["jobs"].values()] == [ours]
