@@ -25,7 +25,8 @@ from cml.ci import CIContext
 from cml.errors import CmlError, ConfigError, InputError
 from cml.forges import Forge
 from cml.log import logger
-from cml.report.diff import MetricRow, direction, metric_rows
+from cml.report.diff import MetricRow, metric_rows
+from cml.report.direction import direction
 from cml.report.gate import GateResult, Rule, evaluate
 
 REPORT, RESULTS, MODELS, LOG = "report.md", "results.json", "models", "convert.log"

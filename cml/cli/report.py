@@ -65,8 +65,14 @@ def register(sub: Any) -> None:
         help="e.g. 'accuracy < -0.01', 'loss > +5%%'",
     )
     add("--warn-on", action="append", default=[], metavar="EXPR", help="like --fail-on, but only warns")
-    add("--lower-is-better", action="append", default=[], metavar="METRIC", help="override the direction")
-    add("--higher-is-better", action="append", default=[], metavar="METRIC", help="override the direction")
+    add("--lower-is-better", action="append", default=[], metavar="METRIC", help="lower is better for METRIC")
+    add(
+        "--higher-is-better",
+        action="append",
+        default=[],
+        metavar="METRIC",
+        help="higher is better for METRIC",
+    )
     add("--bench", type=Path, metavar="FILE.json", help="add a `cml bench` results.json as a section")
     add("--json", action="store_true", help="print a machine summary as JSON")
     add("--post", action="store_true", help="update the sticky comment on this PR/MR (else the commit)")
@@ -86,7 +92,7 @@ def _relative(root: Path, cwd: Path, name: str) -> str:
 
 def options(args: argparse.Namespace, root: Path, cwd: Path) -> Any:
     """Turn flags into :class:`cml.report.pipeline.Options` (sources, parsed rules)."""
-    from cml.report import gate, sources
+    from cml.report import direction, gate, sources
     from cml.report.pipeline import Options
 
     rel = [_relative(root, cwd, f) for f in (*args.metrics, *args.params)]
@@ -104,6 +110,8 @@ def options(args: argparse.Namespace, root: Path, cwd: Path) -> Any:
     rules = [gate.parse_rule(e, "fail") for e in args.fail_on] + [
         gate.parse_rule(e, "warn") for e in args.warn_on
     ]
+    flags = direction.from_flags(args.lower_is_better, args.higher_is_better)
+    overrides = direction.merge(flags, direction.from_pyproject(root))
     return Options(
         sources=src,
         base=args.base,
@@ -112,8 +120,8 @@ def options(args: argparse.Namespace, root: Path, cwd: Path) -> Any:
         show_all=args.show_all,
         title=args.title,
         rules=tuple(rules),
-        lower=frozenset(args.lower_is_better),
-        higher=frozenset(args.higher_is_better),
+        lower=overrides.lower,
+        higher=overrides.higher,
     )
 
 

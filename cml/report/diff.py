@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from cml.report.direction import Direction, direction
 from cml.report.readers import Scalar
 
-Direction = Literal["higher", "lower"]
-Verdict = Literal["better", "worse", "same", "new", "gone", "n/a"]
-
-_LOWER = re.compile(r"loss|error|latency|size|time|mse|mae|rmse|perplexity", re.IGNORECASE)
-
-
-def direction(
-    name: str, lower: frozenset[str] = frozenset(), higher: frozenset[str] = frozenset()
-) -> Direction:
-    """Which way is better for metric ``name``: explicit overrides (full or bare name), else its words."""
-    bare = name.rsplit(":", 1)[-1]
-    if name in lower or bare in lower:
-        return "lower"
-    if name in higher or bare in higher:
-        return "higher"
-    return "lower" if _LOWER.search(bare) else "higher"
+Verdict = Literal["better", "worse", "changed", "same", "new", "gone", "n/a"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,7 +19,7 @@ class MetricRow:
     name: str
     base: float | None
     head: float | None
-    direction: Direction
+    direction: Direction | None  #: None: unknown, so a change is "changed", neither better nor worse
 
     @property
     def delta(self) -> float | None:
@@ -49,7 +34,7 @@ class MetricRow:
 
     @property
     def verdict(self) -> Verdict:
-        """Whether head improved on base, in this metric's direction."""
+        """Whether head improved on base, in this metric's direction ("changed" when it has none)."""
         if self.base is None:
             return "new" if self.head is not None else "n/a"
         if self.head is None:
@@ -57,6 +42,8 @@ class MetricRow:
         delta = self.head - self.base
         if delta == 0:
             return "same"
+        if self.direction is None:
+            return "changed"
         return "better" if (delta > 0) == (self.direction == "higher") else "worse"
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from cml import files
 from cml.errors import InputError, UsageError
-from cml.report.diff import direction
+from cml.report.direction import Direction, direction
 from cml.report.readers import Scalar, read_metrics, read_params
-from cml.report.tables import fold, number, tabulate_md, value
+from cml.report.tables import fold, numbers, tabulate_md, value
 
 _EXTS = {".json", ".yaml", ".yml", ".toml", ".csv", ".tsv"}
 
@@ -50,11 +50,14 @@ def load_run(folder: Path, where: files.Tree | None = None) -> Run:
 def ranked(
     runs: Sequence[Run], sort_by: str | None, lower: frozenset[str], higher: frozenset[str]
 ) -> list[Run]:
-    """Runs best first by ``sort_by`` (default: the first metric); runs lacking it go last."""
+    """Runs best first by ``sort_by`` (default: the first metric); runs lacking it go last.
+
+    UsageError when no run has the metric, or when its direction is unknown (see
+    :mod:`cml.report.direction`) and not given."""
     metric = sort_by or next(iter(runs[0].metrics))
     if not any(metric in r.metrics for r in runs):
         raise UsageError(f"--sort-by {metric!r}: no run has this metric")
-    sign = -1.0 if direction(metric, lower, higher) == "higher" else 1.0
+    sign = -1.0 if _direction(metric, lower, higher) == "higher" else 1.0
     return sorted(runs, key=lambda r: (metric not in r.metrics, sign * r.metrics.get(metric, 0.0)))
 
 
@@ -65,6 +68,7 @@ def table(runs: Sequence[Run], sort_by: str | None, lower: frozenset[str], highe
     keys = list(dict.fromkeys(k for r in runs for k in r.params))
     differing = [k for k in keys if len({repr(r.params.get(k)) for r in runs}) > 1]
     metrics = [metric, *[m for m in dict.fromkeys(m for r in runs for m in r.metrics) if m != metric]]
+    columns = [numbers([r.metrics.get(m) for r in order]) for m in metrics]
     rows = []
     for i, run in enumerate(order, start=1):
         mark = " 🏆" if i == 1 and metric in run.metrics else ""
@@ -73,9 +77,20 @@ def table(runs: Sequence[Run], sort_by: str | None, lower: frozenset[str], highe
                 f"{i}{mark}",
                 run.name,
                 *[value(run.params[k]) if k in run.params else "—" for k in differing],
-                *[number(run.metrics.get(m)) for m in metrics],
+                *[column[i - 1] for column in columns],
             ]
         )
-    arrow = "↓" if direction(metric, lower, higher) == "lower" else "↑"
+    arrow = "↓" if _direction(metric, lower, higher) == "lower" else "↑"
     headers = ["#", "run", *differing, *[f"{m} {arrow}" if m == metric else m for m in metrics]]
     return fold(tabulate_md(headers, rows), len(rows), f"{len(rows)} runs")
+
+
+def _direction(metric: str, lower: frozenset[str], higher: frozenset[str]) -> Direction:
+    """``metric``'s direction; UsageError naming the flags when it is unknown."""
+    found = direction(metric, lower, higher)
+    if found is None:
+        raise UsageError(
+            f"--runs ranks by {metric!r}, whose direction is unknown: give --lower-is-better {metric} "
+            f"or --higher-is-better {metric} (or [tool.cml] in pyproject.toml), or --sort-by another metric"
+        )
+    return found

@@ -8,7 +8,9 @@ Grammar: ``METRIC OP VALUE`` with OP one of ``< <= > >= == !=``.
 
 ``accuracy < -0.01`` trips when accuracy dropped by more than 0.01; ``loss > +5%`` when loss grew
 by more than 5 %; ``accuracy < 0.9`` when accuracy is below 0.9. A delta rule on a metric without
-a baseline value cannot be checked and is reported as skipped. METRIC is a full metric name
+a baseline value cannot be checked and is reported as skipped. Rules compare raw values and deltas in
+the direction the rule itself states, so they need no metric direction: ``f2 < -0.01`` works on a
+metric whose direction is unknown (uncoloured in the table). METRIC is a full metric name
 (``file:name`` when several metrics files are read) or a bare name that is unique.
 """
 

@@ -11,20 +11,39 @@ from cml.report.readers import Scalar
 #: Tables longer than this are folded into ``<details>``.
 FOLD_ROWS = 15
 
-_MARK = {"better": "🟢", "worse": "🔴", "same": "", "new": "🆕", "gone": "gone", "n/a": ""}
+_MARK = {"better": "🟢", "worse": "🔴", "changed": "", "same": "", "new": "🆕", "gone": "gone", "n/a": ""}
+
+#: Significant digits shown by default, and enough to tell any two doubles apart.
+DIGITS, MAX_DIGITS = 5, 17
 
 
-def number(value: float | None) -> str:
-    """5 significant digits; integers without a decimal point; ``—`` for missing."""
+def number(value: float | None, digits: int = DIGITS) -> str:
+    """``digits`` significant digits; integers without a decimal point; ``—`` for missing;
+    ``NaN`` / ``inf`` / ``-inf`` as such. A non-zero value never prints as ``0``; at
+    :data:`MAX_DIGITS` the shortest text that reads back as exactly this float."""
     if value is None:
         return "—"
+    if not math.isfinite(value):
+        return "NaN" if math.isnan(value) else "inf" if value > 0 else "-inf"
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))
-    return f"{value:.5g}"
+    return f"{value:.{digits}g}" if digits < MAX_DIGITS else repr(value)  # repr: shortest exact form
+
+
+def numbers(values: Sequence[float | None]) -> list[str]:
+    """Each value as :func:`number`, all with the fewest digits (at least :data:`DIGITS`) at which
+    values that differ print differently: 0.91234 and 0.912341 become ``0.91234`` and ``0.912341``."""
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    texts: list[str] = []
+    for digits in range(DIGITS, MAX_DIGITS + 1):
+        texts = [number(v, digits) for v in values]
+        if len({number(v, digits) for v in finite}) == len(set(finite)):
+            break
+    return texts
 
 
 def signed(value: float) -> str:
-    """A delta with its sign always shown."""
+    """A delta with its sign always shown (``+0`` only for zero)."""
     text = number(value)
     return text if text.startswith("-") else f"+{text}"
 
@@ -44,6 +63,7 @@ def _percent(row: MetricRow) -> str:
     if rel is None:
         return "—"
     pct = rel * 100
+    # |delta| >= one ulp of base, so pct is never 0 (nor printed as 0) for a non-zero delta
     return "0%" if pct == 0 else f"{'+' if pct > 0 else ''}{pct:.3g}%"
 
 
@@ -69,7 +89,7 @@ def metrics_table(rows: Sequence[MetricRow], *, show_all: bool, has_base: bool) 
         body = [[r.name, number(r.head)] for r in rows if r.head is not None]
         return fold(tabulate_md(["metric", "head"], body), len(body), f"{len(body)} metrics") if body else ""
     kept = [r for r in rows if show_all or r.verdict != "same"]
-    body = [[r.name, number(r.base), number(r.head), _arrow(r), _percent(r)] for r in kept]
+    body = [[r.name, *numbers([r.base, r.head]), _arrow(r), _percent(r)] for r in kept]
     if not body:
         return ""
     table = tabulate_md(["metric", "base", "head", "Δ", "Δ%"], body)
@@ -97,7 +117,7 @@ def params_table(rows: Sequence[ParamRow], *, show_all: bool, has_base: bool) ->
         if r.change == "same" and not show_all:
             continue
         text = {
-            "changed": f"{value(r.base)} → {value(r.head)}",
+            "changed": "{} → {}".format(*_changed(r.base, r.head)),
             "added": f"{value(r.head)} (added)",
             "removed": f"{value(r.base)} (removed)",
             "same": value(r.head),
@@ -106,3 +126,10 @@ def params_table(rows: Sequence[ParamRow], *, show_all: bool, has_base: bool) ->
     if not body:
         return ""
     return fold(tabulate_md(["param", "base → head"], body), len(body), f"{len(body)} params")
+
+
+def _changed(base: Scalar, head: Scalar) -> list[str]:
+    """A changed param's two values; two floats widened like metrics so they never print the same."""
+    if isinstance(base, float) and isinstance(head, float) and math.isfinite(base) and math.isfinite(head):
+        return numbers([base, head])
+    return [value(base), value(head)]
