@@ -1,7 +1,8 @@
 """Sticky comments: one comment per (target, title, author), edited in place on every run.
 
 A hidden marker at the top of the body carries the title; ``update`` edits the newest comment
-carrying it that was written by the token's own user, searching every page, and creates one when
+carrying it that was written by the token's own user, reading newest first and stopping at it
+(so the cost does not grow with older comments), and creates one when
 there is none (or when it was deleted between the listing and the edit). Each run also stamps a
 nonce, so a create whose answer was lost is found again instead of posted twice.
 
@@ -112,13 +113,23 @@ def find_sticky(comments: list[Comment], *, title: str, author: str) -> Comment 
     return _newest(mine) if mine else None
 
 
+def _newest_sticky(forge: Forge, target: Target, *, title: str, author: str) -> Comment | None:
+    """Our newest comment carrying ``title``, reading newest first and stopping there, so the cost
+    does not grow with the number of comments older than ours.
+    """
+    return next(
+        (c for c in forge.comments_newest_first(target) if _carries(c, title=title, author=author)), None
+    )
+
+
 def _gone(exc: ForgeError) -> bool:
     """True when the forge answered that the comment does not exist (any more)."""
     return exc.status == 404 and not isinstance(exc, AuthError)
 
 
 def _find_run(forge: Forge, target: Target, nonce: str) -> Comment | None:
-    for comment in forge.comments(target):
+    """The comment stamped with ``nonce`` (just posted, so among the newest), or None."""
+    for comment in forge.comments_newest_first(target):
         parsed = _parse(comment.body)
         if parsed and parsed[1] == nonce:
             return comment
@@ -144,7 +155,7 @@ def _edit_newest(forge: Forge, target: Target, body: str, *, title: str, author:
     A comment deleted between the listing and the edit (404) makes it look again.
     """
     for _ in range(_ROUNDS):
-        mine = find_sticky(list(forge.comments(target)), title=title, author=author)
+        mine = _newest_sticky(forge, target, title=title, author=author)
         if mine is None:
             return None
         try:
@@ -177,6 +188,8 @@ def converge(forge: Forge, target: Target, body: str, made: Comment, *, title: s
     writes ``body`` there. Returns the comment that holds the report. Raises ForgeError when the
     comments keep vanishing under us for several rounds.
     """
+    # A full read: a racing run's copy may be older than ``made`` and listed after it, and the
+    # run that made the newest copy may not have seen ours; stopping early would leave two.
     for _ in range(_ROUNDS):
         ours = [c for c in forge.comments(target) if _carries(c, title=title, author=author)]
         if all(c.id != made.id for c in ours):

@@ -71,6 +71,12 @@ class Forge(Protocol):
         """Every comment on ``target``, oldest first, across all pages."""
         ...
 
+    def comments_newest_first(self, target: Target) -> Iterator[Comment]:
+        """The comments on ``target``, newest first, reading pages lazily: a caller that stops early
+        pays only for what it read (where the forge cannot list newest first, a full read).
+        """
+        ...
+
     def create_comment(self, target: Target, body: str) -> Comment:
         """Post a new comment. Raises :class:`cml.forges.retry.MaybeWritten` if it may have landed."""
         ...

@@ -2,8 +2,8 @@
 
 Requests go through :class:`cml.forges.github_http.Api` (one retry policy, errors translated).
 Targets ``pr/N`` and ``issue/N`` use issue comments; ``commit/SHA`` uses commit comments. A cold
-sticky update costs ``GET /user``, the comment pages and one ``PATCH`` (or a ``POST`` and a second
-read of the pages).
+sticky update costs ``GET /user``, the first and last comment pages (then earlier pages only until
+ours) and one ``PATCH`` (or a ``POST`` and a full read of the pages).
 """
 
 from __future__ import annotations
@@ -107,6 +107,20 @@ class GitHubForge:
         path = self._comments_path(target)
         what, need = f"list comments on {target}", self._need(target, "read")
         for raw in github_pages.items(self.api, path, what=what, need=need, params={"per_page": _PER_PAGE}):
+            yield _comment(raw)
+
+    def comments_newest_first(self, target: Target) -> Iterator[Comment]:
+        """The comments on ``target``, newest first, pages read only as far as consumed.
+
+        The first page for its ``rel="last"`` link, then backwards (issue and commit comments both
+        send ``Link``): two requests when the caller stops on the last page.
+        """
+        from cml.forges import github_pages
+
+        path = self._comments_path(target)
+        what, need = f"list comments on {target}", self._need(target, "read")
+        params = {"per_page": _PER_PAGE}
+        for raw in github_pages.newest_first(self.api, path, what=what, need=need, params=params):
             yield _comment(raw)
 
     def create_comment(self, target: Target, body: str) -> Comment:

@@ -27,6 +27,8 @@ T = TypeVar("T")
 _END = object()
 #: Passed on every call: 429 is our policy's to handle, not python-gitlab's (it would sleep itself).
 _OURS: dict[str, Any] = {"obey_rate_limit": False}
+#: Pages of an unsortable listing (commit discussions) read at once once their number is known.
+_PARALLEL = 4
 _STATES = {"success": "success", "failure": "failed", "neutral": "success"}
 
 
@@ -106,17 +108,63 @@ class GitLabForge:
         """Every non-system note on ``target``, oldest first, all pages (``GET .../notes``, ``.../discussions``)."""
         what = f"GET {self._noun(target)}/{target.ref} notes"
         if target.kind == "commit":
-            discussions = self.project.commits.get(target.ref, lazy=True).discussions
-            for disc in self._each(lambda: iter(discussions.list(iterator=True, **_OURS)), what=what):
-                for note in disc.attributes.get("notes", []):
-                    if not note.get("system"):
-                        yield self._comment(target, note, str(disc.id))
+            yield from self._commit_notes(target, what=what)
             return
         notes = self._notes(target)
         listing = lambda: iter(notes.list(iterator=True, sort="asc", order_by="created_at", **_OURS))  # noqa: E731
         for note in self._each(listing, what=what):
             if not note.attributes.get("system"):
                 yield self._comment(target, note.attributes)
+
+    def comments_newest_first(self, target: Target) -> Iterator[Comment]:
+        """Non-system notes on ``target``, newest first, pages read only as far as consumed.
+
+        MR and issue notes: ``GET .../notes?sort=desc&order_by=created_at`` (GitLab's documented
+        sort; one request when the caller stops on the first page). Commit discussions cannot be
+        sorted, so they are read in full (see :meth:`_commit_notes`) and returned highest note id first.
+        """
+        what = f"GET {self._noun(target)}/{target.ref} notes"
+        if target.kind == "commit":
+            found = list(self._commit_notes(target, what=what))
+            yield from sorted(found, key=lambda c: int(c.id.rpartition(":")[2]), reverse=True)
+            return
+        notes = self._notes(target)
+        listing = lambda: iter(notes.list(iterator=True, sort="desc", order_by="created_at", **_OURS))  # noqa: E731
+        for note in self._each(listing, what=what):
+            if not note.attributes.get("system"):
+                yield self._comment(target, note.attributes)
+
+    def _commit_notes(self, target: Target, *, what: str) -> Iterator[Comment]:
+        """Non-system notes of the commit's discussions (``GET .../commits/:sha/discussions``), in order."""
+        discussions = self.project.commits.get(target.ref, lazy=True).discussions
+        for disc in self._all_pages(discussions.list, what=what):
+            for note in disc.attributes.get("notes", []):
+                if not note.get("system"):
+                    yield self._comment(target, note, str(disc.id))
+
+    def _all_pages(self, listing: Callable[..., Any], *, what: str) -> list[Any]:
+        """Every item of ``listing``: the first page, then, when GitLab says how many pages there are
+        (``X-Total-Pages``), the others :data:`_PARALLEL` at a time; otherwise one after another.
+        """
+        import itertools
+        from concurrent.futures import ThreadPoolExecutor
+
+        first = self._run(lambda: listing(iterator=True, **_OURS), what=what)
+        pages, per, total = first.total_pages, first.per_page, first.total
+        if not pages or not per or total is None or pages <= 1:
+            drained = iter(first)
+            return list(self._each(lambda: drained, what=what))
+        head = self._run(lambda: list(itertools.islice(first, min(per, total))), what=what)  # in hand
+
+        def page(n: int) -> list[Any]:
+            got = self._run(
+                lambda: listing(page=n, per_page=per, get_all=False, **_OURS), what=f"{what} page {n}"
+            )
+            return list(got)
+
+        with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
+            rest = list(pool.map(page, range(2, pages + 1)))
+        return head + [item for chunk in rest for item in chunk]
 
     def create_comment(self, target: Target, body: str) -> Comment:
         """Post a note (``POST .../notes``; commits: ``POST .../commits/:sha/discussions``).

@@ -89,6 +89,11 @@ class LocalForge:
         for raw in self._load(target):
             yield self._comment(target, raw)
 
+    def comments_newest_first(self, target: Target) -> Iterator[Comment]:
+        """Every comment on ``target``, newest first."""
+        for raw in reversed(self._load(target)):
+            yield self._comment(target, raw)
+
     def _save(self, target: Target, data: list[dict[str, Any]]) -> None:
         store = self._store(target)
         store.parent.mkdir(parents=True, exist_ok=True)

@@ -36,10 +36,10 @@ def test_update_creates_then_edits_one_note(
     assert notes[0]["author"]["username"] == "project_42_bot"
     out = capsys.readouterr().out.split()
     assert out[-1] == f"{fake.url}/group/project/-/merge_requests/7#note_{notes[0]['id']}"
-    # python-gitlab was pointed at the subpath root, and notes are read oldest first
+    # python-gitlab was pointed at the subpath root, and the sticky search reads notes newest first
     listing = fake.calls("GET", r"/merge_requests/7/notes$")[0]
     assert (listing.arg("sort"), listing.arg("order_by"), listing.arg("per_page")) == (
-        "asc",
+        "desc",
         "created_at",
         "100",
     )
@@ -59,7 +59,7 @@ def test_our_note_on_a_later_page_is_updated_not_duplicated(
     assert "accuracy 0.9" in ours["body"]
     assert sum("accuracy" in n["body"] for n in notes) == 1
     pages = [r.arg("page") for r in fake.calls("GET", r"/notes$")]
-    assert pages == [None, "2"]  # python-gitlab followed the Link header to page 2
+    assert pages == [None]  # newest first: ours is among the newest 100, so page 2 is never read
 
 
 def test_another_users_note_with_our_marker_is_left_alone(
