@@ -1,3 +1,3 @@
-from cml.cli import run
+from cml.cli import entry
 
-run()
+entry()

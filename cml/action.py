@@ -104,7 +104,8 @@ SPECS: dict[str, tuple[tuple[str, ...], tuple[Flag, ...]]] = {
     ),
 }
 
-_URL = re.compile(r"^(https?|file)://\S+$")
+#: A line that is a URL, or ``created URL`` / ``updated URL`` as ``cml comment`` and ``cml report --post`` print.
+_URL = re.compile(r"^(?:(?:created|updated) )?(?P<url>(?:https?|file)://\S+)$")
 
 
 def env_name(name: str) -> str:
@@ -170,7 +171,7 @@ def _glob(pattern: str) -> list[str]:
 
 def outputs(argv: Sequence[str], code: int, stdout: str) -> dict[str, str]:
     """The step outputs: exit code, gate verdict, the last URL printed, the report path given."""
-    urls = [line.strip() for line in stdout.splitlines() if _URL.match(line.strip())]
+    urls = [m["url"] for line in stdout.splitlines() if (m := _URL.match(line.strip()))]
     report = ""
     if "--output" in argv[:-1]:
         report = argv[argv.index("--output") + 1]

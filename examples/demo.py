@@ -8,6 +8,10 @@
    this Python;
 4. runs ``cml report --base HEAD~1 --post`` against the local forge;
 5. prints the path of the HTML preview the local forge wrote (``.cml/preview/*.html``).
+
+A temp dir is removed at the end unless ``--keep`` is given; the preview and the images it shows are
+copied first to a stable folder (``--preview-dir``, default ``$TMPDIR/cml-demo-preview``, replaced
+by each run), so the printed path still opens. A ``--workdir`` is the user's own and always stays.
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ STAGES = ("prepare", "train", "evaluate")
 TITLE = "digits"
 _OUTPUTS = frozenset({"data", "model", "plots", "metrics.json", "dvc.lock", ".cml", ".dvc"})
 _CI_VARS = ("GITHUB_ACTIONS", "GITLAB_CI", "CI")
+#: What the demo repository ignores: the data, the model, the local forge and cml report's folder.
+GITIGNORE = "/data/\n/model/\n/.cml/\n/cml-report/\n__pycache__/\n"
+DEFAULT_PREVIEW_DIR = Path(tempfile.gettempdir()) / "cml-demo-preview"
 
 
 def child_env(environ: Mapping[str, str]) -> dict[str, str]:
@@ -51,7 +58,7 @@ def _ignore(folder: str, names: list[str]) -> set[str]:
 def make_repo(workdir: Path) -> Path:
     """Copy the example (without outputs) into ``workdir`` and commit the baseline run as the base."""
     shutil.copytree(EXAMPLE, workdir, ignore=_ignore, dirs_exist_ok=True)
-    (workdir / ".gitignore").write_text("/data/\n/model/\n/.cml/\n__pycache__/\n", encoding="utf-8")
+    (workdir / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
     shutil.copy2(workdir / "baseline" / "params.yaml", workdir / "params.yaml")
     shutil.copy2(workdir / "baseline" / "metrics.json", workdir / "metrics.json")
     shutil.copytree(workdir / "baseline" / "plots", workdir / "plots")
@@ -105,27 +112,68 @@ def post(repo: Path, env: Mapping[str, str]) -> None:
     proc.run([*cml, "report", "--base", "HEAD~1", "--title", TITLE, "--post"], cwd=repo, env=env)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Build the repo, train, report; print the preview path. Returns the exit code."""
+def save_preview(repo: Path, dest: Path) -> Path | None:
+    """Copy the local forge's newest preview and the images it links to ``dest`` (emptied first),
+    keeping their layout (``preview/``, ``assets/``) so the page's relative links hold; the copied
+    page's path, or None when the local forge wrote none."""
+    previews = sorted((repo / ".cml" / "preview").glob("*.html"))
+    if not previews:
+        return None
+    shutil.rmtree(dest, ignore_errors=True)
+    (dest / "preview").mkdir(parents=True)
+    if (repo / ".cml" / "assets").is_dir():
+        shutil.copytree(repo / ".cml" / "assets", dest / "assets")
+    return Path(shutil.copy2(previews[-1], dest / "preview"))
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The demo's options."""
     parser = argparse.ArgumentParser(prog="python -m examples.demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--workdir", type=Path, help="an empty directory to build the demo repo in")
+    parser.add_argument("--workdir", type=Path, help="an empty directory to build the demo repo in (kept)")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir the demo repo is built in")
+    parser.add_argument(
+        "--preview-dir",
+        type=Path,
+        default=DEFAULT_PREVIEW_DIR,
+        help="where the preview is copied before the temp dir is removed (default: %(default)s)",
+    )
     parser.add_argument("--image", default="cml:bench", help="cml image to train in when Docker has it")
     parser.add_argument("--no-container", action="store_true", help="always train with this Python")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Build the repo, train, report; print the preview path; remove a temp dir unless ``--keep``."""
+    args = parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="cml-demo-"))
-    if workdir.exists() and any(workdir.iterdir()):
+    if args.workdir and workdir.exists() and any(workdir.iterdir()):
         print(f"demo: {workdir} is not empty", file=sys.stderr)
         return 2
+    temporary = args.workdir is None and not args.keep
+    try:
+        return _demo(workdir, args, temporary)
+    finally:
+        if temporary:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _demo(repo: Path, args: argparse.Namespace, temporary: bool) -> int:
+    """Build, train, report in ``repo``; print the preview (copied out first when ``temporary``)."""
     env = child_env(os.environ)
-    repo = make_repo(workdir)
+    make_repo(repo)
     image = None if args.no_container else container_image(args.image, env)
     train(repo, env, image)
     post(repo, env)
-    previews = sorted((repo / ".cml" / "preview").glob("*.html"))
-    if not previews:
-        print(f"demo: no preview was written under {repo / '.cml' / 'preview'}", file=sys.stderr)
+    where = repo / ".cml" / "preview"
+    preview = save_preview(repo, args.preview_dir) if temporary else max(where.glob("*.html"), default=None)
+    if preview is None:
+        print(f"demo: no preview was written under {where}", file=sys.stderr)
         return 1
-    print(f"report preview: {previews[-1]}")
+    if temporary:
+        print(f"demo: the repository in {repo} is removed on exit (--keep keeps it)")
+    else:
+        print(f"demo: the repository is {repo}; remove it with: rm -rf {repo}")
+    print(f"report preview: {preview}")  # the last line: ./dev demo and the tests read it
     return 0
 
 

@@ -19,6 +19,8 @@ from cml import __version__
 from cml.errors import CmlError
 from cml.log import logger, redact, setup
 
+DEBUG_HELP = "log every call (redacted) and show tracebacks"
+
 #: Command modules, in the order ``cml --help`` lists them.
 COMMANDS: tuple[str, ...] = ("comment", "publish", "report", "check", "run", "runner", "bench")
 
@@ -37,17 +39,62 @@ def build_parser() -> argparse.ArgumentParser:
         description="Continuous machine learning: reports, sticky PR comments, runners, mobile benchmarks.",
     )
     parser.add_argument("--version", action="version", version=f"cml {__version__}")
-    parser.add_argument("--debug", action="store_true", help="log every call (redacted) and show tracebacks")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, help="each has its own --help"
+    )
     for name in COMMANDS:
         importlib.import_module(f"cml.cli.{name}").register(sub)
+    for leaf in _leaves(parser):
+        if leaf is not parser:  # ``cml report --debug`` too; SUPPRESS keeps a ``cml --debug`` given first
+            leaf.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
     return parser
+
+
+def _subparsers(
+    parser: argparse.ArgumentParser,
+) -> argparse._SubParsersAction[argparse.ArgumentParser] | None:
+    """``parser``'s subcommand action, if it has one."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return None
+
+
+def _leaves(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every parser under ``parser`` that takes no further subcommand (``parser`` itself if it takes none)."""
+    action = _subparsers(parser)
+    if action is None:
+        return [parser]
+    return [leaf for child in action.choices.values() for leaf in _leaves(child)]
+
+
+def _chosen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The deepest parser that ``args`` went through (``cml comment update`` for that command)."""
+    action = _subparsers(parser)
+    name = getattr(args, action.dest, None) if action is not None else None
+    if action is None or name not in action.choices:
+        return parser
+    return _chosen(action.choices[name], args)
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """``argv`` parsed; exits 2 with one line naming the subcommand's own ``--help`` on bad input.
+
+    argparse reports unknown options from the top parser (``cml: error: unrecognized arguments``);
+    they are reported here by the subcommand that was given them instead.
+    """
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        _chosen(parser, args).error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     """Run one cml command and return its exit code (never raises, except SystemExit from --help)."""
     env = os.environ if env is None else env
-    args = build_parser().parse_args(argv)
+    args = parse(argv)
     setup(debug=args.debug)
     try:
         code: int = args.handler(args, env)
@@ -69,6 +116,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     return code
 
 
-def run() -> None:
-    """Console-script entry point."""
+def entry() -> None:
+    """Console-script entry point (``cml``); not named ``run``, which the submodule ``cml.cli.run`` would
+    rebind on import."""
     sys.exit(main())

@@ -99,7 +99,7 @@ def describe_target(spec: str, ctx: ci.CIContext) -> str:
         return f"{kind}/{ref}"
     if kind in ("auto", "pr") and ctx.pr is not None:
         return f"pr/{ctx.pr}"
-    if kind == "commit":
+    if kind == "commit" or (kind == "auto" and ctx.forge == "local"):  # the local forge has no PRs
         return f"commit/{ctx.sha}"
     tail = f", else commit/{ctx.sha}" if kind == "auto" else ""
     return f"the open PR/MR whose head is {ctx.sha}{tail}"

@@ -26,7 +26,12 @@ def register(sub: Any) -> None:
         description="MODEL: a Keras model (.keras, .h5), a SavedModel folder or a .tflite file.",
     )
     add = p.add_argument
-    add("model", type=Path, metavar="MODEL")
+    add(
+        "model",
+        type=Path,
+        metavar="MODEL",
+        help="a Keras model (.keras, .h5), a SavedModel folder or a .tflite file",
+    )
     add(
         "--variants",
         default=",".join(VARIANTS),

@@ -18,10 +18,15 @@ SUMMARY_LIMIT = 65_535
 def register(sub: Any) -> None:
     """Add ``check`` with its ``create`` verb."""
     parser = sub.add_parser("check", help="report a result on this commit (GitHub check run, GitLab status)")
-    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True, help="each has its own --help")
     p = verbs.add_parser("create", help="create or replace the check named --name on this commit")
     p.add_argument("report", type=Path, metavar="REPORT.md", help="markdown summary")
-    p.add_argument("--conclusion", required=True, choices=("success", "failure", "neutral"))
+    p.add_argument(
+        "--conclusion",
+        required=True,
+        choices=("success", "failure", "neutral"),
+        help="the check's outcome shown on the commit",
+    )
     p.add_argument("--title", help="one line (default: the report's first heading)")
     p.add_argument("--name", default="cml", help="check name; the same name replaces it (default: cml)")
     p.add_argument("--json", action="store_true", help='print {"url", "conclusion"} as JSON')

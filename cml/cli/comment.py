@@ -15,7 +15,7 @@ from cml.cli import _forge
 def register(sub: Any) -> None:
     """Add ``comment`` with its ``create`` and ``update`` verbs."""
     parser = sub.add_parser("comment", help="post a markdown report as a comment (sticky with update)")
-    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True, help="each has its own --help")
     for verb, text in (
         ("create", "post a new comment"),
         ("update", "edit our newest comment with the same --watermark-title, else post one"),
@@ -70,7 +70,7 @@ def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     if args.json:
         print(json.dumps({"action": posted.action, "url": posted.url, "id": posted.id}))
     else:
-        print(posted.url)
+        print(f"{posted.action} {posted.url}")
     return 0
 
 
@@ -91,13 +91,14 @@ def _dry_run(
     _forge.token(args, env, ctx, required=False)  # registered, so the body below is redacted
 
     where = _forge.describe_target(args.target, ctx)
-    print(f"# cml comment {args.verb} --dry-run: nothing is sent to the {ctx.forge} forge")
+    print(f"# cml comment {args.verb} --dry-run: {_nothing_sent(ctx)}")
     for src, path in files.items():
         print(f"would upload {src} ({path.stat().st_size} bytes) and relink it")
     if sticky:
-        print(
-            f"would read every comment on {where} and edit the newest one by the token's user titled {title!r}"
+        whose = (
+            f"by {ctx.actor or 'you'} in the local forge" if ctx.forge == "local" else "by the token's user"
         )
+        print(f"would read every comment on {where} and edit the newest one {whose} titled {title!r}")
         print("else would create one")
     else:
         print(f"would create a comment on {where} titled {title!r}")
@@ -106,3 +107,10 @@ def _dry_run(
     print(redact(body))
     refuse_if_found(body, "the comment")
     return 0
+
+
+def _nothing_sent(ctx: Any) -> str:
+    """What ``--dry-run`` leaves alone, in the words of the forge ``ctx`` names."""
+    if ctx.forge == "local":
+        return f"nothing is written to the local forge ({ctx.workdir / '.cml'})"
+    return f"nothing is sent to the {ctx.forge} forge"

@@ -133,10 +133,13 @@ def _relative_spec(root: Path, cwd: Path, spec: str) -> str:
 def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     """Read, compare, gate, render, write, append to the job summary, post; then raise GateFailed."""
     from cml import git
-    from cml.report import baseline, draw, pipeline
+    from cml.report import baseline, pipeline
 
     cwd = Path.cwd()
-    root = git.toplevel(cwd)
+    top = git.query(cwd, "rev-parse", "--show-toplevel")
+    if top is None:
+        return _outside_git(args, cwd)
+    root = Path(top)
     opts = options(args, root, cwd)
     bench = _bench_section(args.bench)
     ctx = _forge.context(args, env)
@@ -146,11 +149,46 @@ def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     git_token = "" if empty else _forge.token(args, env, ctx, required=False)  # fetches the base with it
     base = (None, "none") if empty else baseline.resolve(root, ctx, opts.base, git_token)
     done = pipeline.compute(root, ctx.sha, opts, base, pipeline.stored_lookup(forge, opts.title))
+    return _finish(args=args, ctx=ctx, forge=forge, done=done, opts=opts, bench=bench, cwd=cwd)
+
+
+def _outside_git(args: argparse.Namespace, cwd: Path) -> int:
+    """The report of the files in ``cwd`` alone: no commit, so no baseline and nothing to post on.
+
+    Says so once on stderr; UsageError for ``--base`` and ``--post``, which need a commit.
+    """
+    from cml.log import logger
+    from cml.report import pipeline
+
+    for flag, given in (("--base", args.base), ("--post", args.post)):
+        if given:
+            raise UsageError(f"{flag}: {cwd} is not in a git repository, so there is no commit to use")
+    opts = options(args, cwd, cwd)
+    bench = _bench_section(args.bench)
+    logger.warning("cml: warning: %s is not in a git repository: no baseline, this folder's files only", cwd)
+    done = pipeline.compute(cwd, "", opts, (None, "none"), None)
+    return _finish(args=args, ctx=None, forge=None, done=done, opts=opts, bench=bench, cwd=cwd)
+
+
+def _finish(
+    *,
+    args: argparse.Namespace,
+    ctx: ci.CIContext | None,
+    forge: Any,
+    done: Any,
+    opts: Any,
+    bench: str,
+    cwd: Path,
+) -> int:
+    """Draw, write, append to the job summary, post and print ``done``; then raise GateFailed."""
+    from cml.report import draw, pipeline
+
     out_dir = (cwd / args.output).resolve()
     data = draw.draw(done, opts, out_dir)
     data = replace(data, bench=bench) if bench else data
     path, secs = pipeline.write(data, out_dir)
-    ci.append_summary(ctx, pipeline.for_summary(path.read_text(encoding="utf-8"), str(args.output)))
+    if ctx is not None:
+        ci.append_summary(ctx, pipeline.for_summary(path.read_text(encoding="utf-8"), str(args.output)))
     posted, dropped = (
         _post(args=args, ctx=ctx, forge=forge, secs=secs, path=path) if args.post and forge else (None, [])
     )
@@ -195,10 +233,14 @@ def _post(*, args: argparse.Namespace, ctx: Any, forge: Any, secs: Any, path: Pa
 def _print(
     *, args: argparse.Namespace, path: Path, done: Any, data: Any, posted: Any, dropped: list[str]
 ) -> None:
+    """The report's path (and what was posted) or, with ``--json``, a summary; ``images`` counts every
+    image the report shows (plots and confusion heatmaps alike), ``plots`` the line plots alone."""
+    from cml.markdown import local_images
+
     if not args.json:
         print(path)
         if posted is not None:
-            print(posted.url)
+            print(f"{posted.action} {posted.url}")
         return
     summary = {
         "report": str(path),
@@ -212,6 +254,7 @@ def _print(
         else 0,
         "params_changed": sum(r.change != "same" for r in data.params) if data.has_base_params else 0,
         "plots": len(data.images),
+        "images": len(set(local_images(path.read_text(encoding="utf-8")))),
         "posted": None if posted is None else {"action": posted.action, "url": posted.url, "id": posted.id},
         "dropped": dropped,
     }

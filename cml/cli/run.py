@@ -42,7 +42,12 @@ def register(sub: Any) -> None:
     p.add_argument("--timeout", type=float, metavar="S", help="kill the container after S seconds (exit 124)")
     p.add_argument("--network", help="docker network mode (default: the daemon's), e.g. none or host")
     p.add_argument("--pull", choices=container.PULLS, default="missing", help="when to pull IMAGE")
-    p.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD...")
+    p.add_argument(
+        "command",
+        nargs=argparse.REMAINDER,
+        metavar="-- CMD...",
+        help="the command to run in the container, after --",
+    )
     p.set_defaults(handler=handle)
 
 

@@ -35,7 +35,7 @@ def register(sub: Any) -> None:
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
+    verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True, help="each has its own --help")
     for verb, text in _VERBS.items():
         v = verbs.add_parser(verb, help=text, description=text)
         _common(v)

@@ -31,7 +31,9 @@ def test_update_creates_then_edits_in_place(
     fake: FakeGitHub, env: dict[str, str], cml: Cml, report: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     assert cml("comment", "update", str(report), env=env) == 0
-    first = capfd.readouterr().out.strip().splitlines()[-1]
+    printed = capfd.readouterr().out.strip().splitlines()[-1]
+    assert printed.startswith("created ")
+    first = printed.removeprefix("created ")
     report.write_text("# Metrics\n\nacc 0.95\n")
     assert cml("comment", "update", str(report), "--json", env=env) == 0
     out = json.loads(capfd.readouterr().out.strip().splitlines()[-1])

@@ -40,5 +40,5 @@ def test_an_origin_on_github_names_the_repository(
     [comment] = fake.repos[REPO].commit_comments
     assert comment["commit_id"] == head
     assert "acc | 0.91" in str(comment["body"])
-    assert out.strip() == comment["html_url"]
+    assert out.strip() == f"created {comment['html_url']}"
     assert not leaks(out + err, USER_TOKEN)

@@ -38,7 +38,7 @@ def test_racing_updates_leave_one_comment(fake: FakeGitHub, tmp_path: Path, repo
     assert any(f"run {k}" in str(kept["body"]) for k in range(n))
     assert len(fake.calls("POST", r"/issues/7/comments$")) == n  # each run did create: a real race
     assert len(fake.calls("DELETE")) >= n - 1
-    printed = [d.out.strip().splitlines()[-1] for d in done]
+    printed = [d.out.strip().splitlines()[-1].split(" ")[-1] for d in done]  # "created URL" / "updated URL"
     assert kept["html_url"] in printed  # the last to create kept its own; others may have pointed at theirs
     assert all(url.startswith(f"{fake.html_root}/{REPO}/pull/{PR}#issuecomment-") for url in printed)
     assert not any(leaks(USER_TOKEN, d.out + d.err) for d in done)

@@ -96,7 +96,10 @@ def test_project_known_only_by_id_reads_its_web_url_once(
     (repo / "report.md").write_text("# R\n")
     assert main(["comment", "update", "report.md"], env) == 0
     [note] = fake.notes(project, *MR)
-    assert capsys.readouterr().out.strip() == f"{project.web_url}/-/merge_requests/{MR_IID}#note_{note['id']}"
+    assert (
+        capsys.readouterr().out.strip()
+        == f"created {project.web_url}/-/merge_requests/{MR_IID}#note_{note['id']}"
+    )
     assert len(fake.calls("GET", r"^/api/v4/projects/42$")) == 1
 
 

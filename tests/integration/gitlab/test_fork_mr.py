@@ -86,7 +86,7 @@ def test_note_and_its_image_go_to_the_mr_project(
     [upload] = parent.uploads
     assert upload["content"] == PNG
     assert f"![loss]({upload['url']})" in note["body"]  # relative: it renders in the parent's MR
-    assert out.out.strip() == f"{fake.url}/group/project/-/merge_requests/{MR_IID}#note_{note['id']}"
+    assert out.out.strip() == f"created {fake.url}/group/project/-/merge_requests/{MR_IID}#note_{note['id']}"
     _untouched(fake, fork)
     assert not leaks(out.out + out.err, TOKEN)
 

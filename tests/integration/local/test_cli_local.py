@@ -126,7 +126,7 @@ def test_gitlab_job_token_error_names_the_fix(
 
 def test_publish_prints_markdown(report: Path, repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["publish", "out/plots/roc.png", "--md", "--title", "ROC curve"], {}) == 0
-    assert capsys.readouterr().out.startswith("![ROC curve](../assets/")
+    assert capsys.readouterr().out.startswith("![ROC curve](.cml/assets/")  # from the cwd, not the preview
 
 
 def test_console_entry_point_runs(report: Path, repo: Path) -> None:
@@ -138,7 +138,7 @@ def test_console_entry_point_runs(report: Path, repo: Path) -> None:
         text=True,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("file://")
+    assert done.stdout.startswith("created file://")
 
 
 @pytest.mark.parametrize(
