@@ -44,7 +44,7 @@ class ReportData:
 
 
 def _check_line(c: Check) -> str:
-    observed = "n/a" if c.observed is None else tables.number(c.observed)
+    observed = "n/a" if c.observed is None else tables.cell(c.observed)
     unit = {"absolute": "value", "delta": "Δ", "relative": "Δ%"}[c.rule.mode]
     return f"`{c.rule.text}` ({unit} {observed})"
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from cml.report.direction import Direction, direction
-from cml.report.readers import Scalar
+from cml.report.readers import Metric, Scalar, numeric
 
 Verdict = Literal["better", "worse", "changed", "same", "new", "gone", "n/a"]
 
@@ -17,29 +18,41 @@ class MetricRow:
     """One metric at base and head."""
 
     name: str
-    base: float | None
-    head: float | None
+    base: Metric | None
+    head: Metric | None
     direction: Direction | None  #: None: unknown, so a change is "changed", neither better nor worse
 
     @property
     def delta(self) -> float | None:
-        """head - base, when both exist."""
-        return None if self.base is None or self.head is None else self.head - self.base
+        """head - base, when both are finite numbers."""
+        base, head = numeric(self.base), numeric(self.head)
+        if base is None or head is None or not (math.isfinite(base) and math.isfinite(head)):
+            return None
+        return head - base
 
     @property
     def relative(self) -> float | None:
         """The delta as a fraction of |base|; None when base is 0 or missing."""
-        delta = self.delta
-        return None if delta is None or not self.base else delta / abs(self.base)
+        delta, base = self.delta, numeric(self.base)
+        return None if delta is None or not base else delta / abs(base)
 
     @property
     def verdict(self) -> Verdict:
-        """Whether head improved on base, in this metric's direction ("changed" when it has none)."""
+        """Whether head improved on base, in this metric's direction ("changed" when it has none);
+        text values are only ``same`` or ``changed``; a NaN or infinite head after a finite base is
+        ``worse``."""
         if self.base is None:
             return "new" if self.head is not None else "n/a"
         if self.head is None:
             return "gone"
-        delta = self.head - self.base
+        base, head = numeric(self.base), numeric(self.head)
+        if base is None or head is None:
+            return "same" if type(self.base) is type(self.head) and self.base == self.head else "changed"
+        if not (math.isfinite(base) and math.isfinite(head)):
+            if str(base) == str(head):
+                return "same"
+            return "worse" if math.isfinite(base) else "better" if math.isfinite(head) else "changed"
+        delta = head - base
         if delta == 0:
             return "same"
         if self.direction is None:
@@ -48,8 +61,8 @@ class MetricRow:
 
 
 def metric_rows(
-    base: Mapping[str, float] | None,
-    head: Mapping[str, float],
+    base: Mapping[str, Metric] | None,
+    head: Mapping[str, Metric],
     *,
     lower: frozenset[str] = frozenset(),
     higher: frozenset[str] = frozenset(),

@@ -13,7 +13,7 @@ from pathlib import Path
 from cml import files
 from cml.errors import InputError, UsageError
 from cml.report.direction import Direction, direction
-from cml.report.readers import Scalar, read_metrics, read_params
+from cml.report.readers import Scalar, numeric, read_metrics, read_params
 from cml.report.tables import fold, numbers, tabulate_md, value
 
 _EXTS = {".json", ".yaml", ".yml", ".toml", ".csv", ".tsv"}
@@ -39,7 +39,8 @@ def load_run(folder: Path, where: files.Tree | None = None) -> Run:
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in _EXTS):
         name = path.name.lower()
         if "metrics" in name and "plots" not in path.parts:
-            metrics.update(read_metrics(files.read_data(path, str(path), tree), str(path)))
+            found = read_metrics(files.read_data(path, str(path), tree), str(path))
+            metrics.update((k, n) for k, v in found.items() if (n := numeric(v)) is not None)
         elif "params" in name:
             params.update(read_params(files.read_data(path, str(path), tree), str(path)))
     if not metrics:

@@ -56,7 +56,8 @@ def lines(
     """Head series (and base series, named ``... (base)``, when the baseline has the file)."""
     out = []
     many = len({s[0] for s in spec.series}) > 1
-    for path, x, y in spec.series:
+    for path, x, column in spec.series:
+        y = column or _last(head[path], path)
         label = f"{y} ({path})" if many else y
         xs, ys = points(head[path], path, x, y)
         out.append(Line(name=label, x=xs, y=ys))
@@ -64,6 +65,13 @@ def lines(
             bx, by = points(base[path], f"base:{path}", x, y)
             out.append(Line(name=f"{label} (base)", x=bx, y=by))
     return out
+
+
+def _last(records: Sequence[Record], path: str) -> str:
+    """DVC's ``y`` for a plot that names none: the last column of the first record."""
+    if not records or not records[0]:
+        raise InputError(f"{path}: no columns to plot")
+    return str(list(records[0])[-1])
 
 
 def plots_module() -> Any:
@@ -78,7 +86,9 @@ def figure(spec: PlotSpec, drawn: Sequence[Line]) -> Any:
     """A ``plots.Figure`` for ``spec`` with one ``plots.Series`` per line."""
     plots = plots_module()
     x_label = next((s[1] for s in spec.series if s[1]), "step")
-    y_label = ", ".join(dict.fromkeys(s[2] for s in spec.series))
+    y_label = ", ".join(dict.fromkeys(s[2] for s in spec.series if s[2])) or ", ".join(
+        dict.fromkeys(line.name.removesuffix(" (base)") for line in drawn)
+    )
     return plots.Figure(
         title=spec.title,
         kind=spec.kind,

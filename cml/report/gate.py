@@ -16,6 +16,7 @@ metric whose direction is unknown (uncoloured in the table). METRIC is a full me
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 from collections.abc import Callable, Sequence
@@ -24,6 +25,7 @@ from typing import Literal
 
 from cml.errors import UsageError
 from cml.report.diff import MetricRow
+from cml.report.readers import numeric
 
 Severity = Literal["fail", "warn"]
 Mode = Literal["absolute", "delta", "relative"]
@@ -99,9 +101,13 @@ class Check:
 
 
 def check(rule: Rule, row: MetricRow) -> Check:
-    """Evaluate one rule; ``skipped`` when the value it compares is not available."""
+    """Evaluate one rule; ``skipped`` when the value it compares is not available (or is text); a
+    NaN or infinite head trips every rule on it (it counts as worse)."""
+    head = numeric(row.head)
+    if head is not None and not math.isfinite(head):
+        return Check(rule=rule, outcome="tripped", observed=head)
     if rule.mode == "absolute":
-        observed = row.head
+        observed = head
     elif rule.mode == "delta":
         observed = row.delta
     else:

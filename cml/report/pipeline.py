@@ -103,6 +103,7 @@ def compute(root: Path, head_sha: str, opts: Options, base: tuple[str | None, st
         show_all=opts.show_all,
         gate=gate,
         experiments=table,
+        notes=opts.sources.notes,
         data_block=encode_block(head, head_sha),
     )
     return Computed(head=head, base=before, base_sha=base_sha, data=data, gate=gate)

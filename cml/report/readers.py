@@ -19,7 +19,9 @@ import yaml
 
 from cml.errors import InputError
 
-Scalar = float | str | bool | None
+Scalar = float | str | bool | list[Any] | None
+#: A metric value: a number (NaN and infinities kept as such), or text / a boolean shown as text.
+Metric = float | str | bool
 Record = dict[str, Any]
 
 #: How many nodes YAML aliases may add to a document: anchors shared a few times (DVC params reuse a
@@ -153,17 +155,18 @@ def parse(text: str, origin: str) -> Any:
         raise InputError(f"{origin}: cannot parse: {exc}") from None
 
 
-def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested mappings and lists to ``{"a.b.0": value}``; scalars keep their type."""
+def flatten(data: Any, prefix: str = "", *, lists: bool = True) -> dict[str, Any]:
+    """Nested mappings (and lists, unless ``lists`` is False) to ``{"a.b.0": value}``; scalars keep
+    their type. With ``lists=False`` a list is one value, as ``dvc params diff`` shows it."""
     if isinstance(data, Mapping):
         out: dict[str, Any] = {}
         for key, value in data.items():
-            out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+            out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key), lists=lists))
         return out
-    if isinstance(data, list):
+    if isinstance(data, list) and (lists or not prefix):
         out = {}
         for i, value in enumerate(data):
-            out.update(flatten(value, f"{prefix}.{i}" if prefix else str(i)))
+            out.update(flatten(value, f"{prefix}.{i}" if prefix else str(i), lists=lists))
         return out
     return {prefix or "value": data}
 
@@ -179,19 +182,34 @@ def _as_mapping(data: Any, origin: str) -> Mapping[str, Any]:
     return data
 
 
-def read_metrics(text: str, origin: str) -> dict[str, float]:
-    """Flattened numeric metrics; nulls are skipped, anything else non-numeric is an InputError."""
-    out: dict[str, float] = {}
+def read_metrics(text: str, origin: str) -> dict[str, Metric]:
+    """Flattened metrics: numbers as floats (NaN and infinities kept), strings and booleans kept as
+    they are (shown as text); nulls are skipped. Only a file that does not parse is an InputError."""
+    out: dict[str, Metric] = {}
     for key, value in _flat(parse(text, origin), origin).items():
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InputError(f"{origin}: metric {key!r}: not a number ({str(value)[:40]!r})")
-        number = to_float(value)
-        if number is None:
-            raise InputError(f"{origin}: metric {key!r}: not a finite number ({str(value)[:40]})")
-        out[key] = number
+        out[key] = metric_value(value)
     return out
+
+
+def metric_value(value: Any) -> Metric:
+    """A metric as a float (an integer too large for one becomes infinity), or text / a boolean."""
+    if isinstance(value, bool | str):
+        return value
+    if isinstance(value, int | float):
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
+    return str(value)
+
+
+def numeric(value: Any) -> float | None:
+    """``value`` as a float when it is a number (NaN and infinities included), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return metric_value(value)  # type: ignore[return-value]
 
 
 def to_float(value: Any) -> float | None:
@@ -205,18 +223,19 @@ def to_float(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _flat(data: Any, origin: str) -> dict[str, Any]:
+def _flat(data: Any, origin: str, *, lists: bool = True) -> dict[str, Any]:
     try:
-        return flatten(_as_mapping(data, origin))
+        return flatten(_as_mapping(data, origin), lists=lists)
     except RecursionError:
         raise InputError(f"{origin}: nested too deeply") from None
 
 
 def read_params(text: str, origin: str) -> dict[str, Scalar]:
-    """Flattened params, values kept as they are (numbers, strings, booleans, null)."""
-    flat = _flat(parse(text, origin), origin)
+    """Flattened params, values kept as they are (numbers, strings, booleans, null); a list is one
+    value (``[64, 32]``), as ``dvc params diff`` shows it."""
+    flat = _flat(parse(text, origin), origin, lists=False)
     return {
-        key: value if isinstance(value, int | float | str | bool) or value is None else str(value)
+        key: value if isinstance(value, int | float | str | bool | list) or value is None else str(value)
         for key, value in flat.items()
     }
 

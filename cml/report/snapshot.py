@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from cml.errors import InputError
-from cml.report.readers import Record, Scalar, read_metrics, read_params, read_records
+from cml.report.readers import Metric, Record, Scalar, metric_value, read_metrics, read_params, read_records
 from cml.report.sources import Sources
 
 Read = Callable[[str], "str | None"]
@@ -29,7 +29,7 @@ Read = Callable[[str], "str | None"]
 class Snapshot:
     """Metrics (``name``, or ``file:name`` with several files), params, and plot records by file."""
 
-    metrics: dict[str, float] = field(default_factory=dict)
+    metrics: Mapping[str, Metric] = field(default_factory=dict)
     params: dict[str, Scalar] = field(default_factory=dict)
     records: dict[str, list[Record]] = field(default_factory=dict)
     origin: str = ""  # "work tree", "git abc1234", "stored report on abc1234"
@@ -42,7 +42,7 @@ def _keyed(files: tuple[str, ...], path: str, values: Mapping[str, Any]) -> dict
 
 def read_snapshot(sources: Sources, read: Read, origin: str) -> Snapshot:
     """Every file of ``sources`` through ``read``; a file ``read`` returns None for is skipped."""
-    metrics: dict[str, float] = {}
+    metrics: dict[str, Metric] = {}
     params: dict[str, Scalar] = {}
     records: dict[str, list[Record]] = {}
     for path in sources.metrics:
@@ -52,13 +52,21 @@ def read_snapshot(sources: Sources, read: Read, origin: str) -> Snapshot:
     for path in sources.params:
         text = _fetch(read, path, origin)
         if text is not None:
-            params.update(_keyed(sources.params, path, read_params(text, _name(path, origin))))
+            found = _only(read_params(text, _name(path, origin)), dict(sources.param_keys).get(path))
+            params.update(_keyed(sources.params, path, found))
     plot_files = {s[0] for p in sources.plots for s in p.series} | {c.path for c in sources.confusions}
     for path in sorted(plot_files):
         text = _fetch(read, path, origin)
         if text is not None:
             records[path] = read_records(text, _name(path, origin))
     return Snapshot(metrics=metrics, params=params, records=records, origin=origin)
+
+
+def _only(params: dict[str, Scalar], keys: tuple[str, ...] | None) -> dict[str, Scalar]:
+    """``params`` limited to ``keys`` and what lies under them (``train`` keeps ``train.lr``)."""
+    if keys is None:
+        return params
+    return {k: v for k, v in params.items() if any(k == w or k.startswith(f"{w}.") for w in keys)}
 
 
 def _fetch(read: Read, path: str, origin: str) -> str | None:
@@ -115,7 +123,7 @@ def decode_block(text: str, kind: BlockKind = "report") -> tuple[str, Snapshot] 
     for match in reversed(list(_BLOCK.finditer(text))):
         try:
             data = json.loads(zlib.decompress(base64.b64decode(match["data"], validate=True)))
-            metrics = {str(k): float(v) for k, v in dict(data["metrics"]).items()}
+            metrics = {str(k): metric_value(v) for k, v in dict(data["metrics"]).items()}
             params = dict(data["params"])
             sha = str(data["sha"])
             found = data.get("kind", "report")

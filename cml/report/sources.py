@@ -15,6 +15,16 @@ from cml.errors import InputError, UsageError
 
 PlotKind = Literal["line", "step", "scatter", "bar"]
 KINDS: tuple[str, ...] = ("line", "step", "scatter", "bar", "confusion")
+#: dvclive's sklearn plots (``plots/sklearn/NAME.json``): template, x, y and title, as dvclive 3 writes
+#: them into ``dvc.yaml``.
+SKLEARN: dict[str, tuple[str, str, str, str]] = {
+    "confusion_matrix": ("confusion", "actual", "predicted", "Confusion Matrix"),
+    "roc": ("simple", "fpr", "tpr", "Receiver operating characteristic (ROC)"),
+    "precision_recall": ("simple", "recall", "precision", "Precision-Recall Curve"),
+    "calibration": ("simple", "prob_pred", "prob_true", "Calibration Curve"),
+}
+#: ``y`` of a plot that names none: DVC takes the last column of the data.
+LAST_COLUMN = ""
 #: DVC plot templates and the figure kind each becomes.
 TEMPLATES: dict[str, str] = {
     "linear": "line",
@@ -52,9 +62,11 @@ class Sources:
 
     metrics: tuple[str, ...] = ()
     params: tuple[str, ...] = ()
+    param_keys: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (file, keys): only those keys of the file
     plots: tuple[PlotSpec, ...] = ()
     confusions: tuple[ConfusionSpec, ...] = ()
     origin: str = "flags"
+    notes: tuple[str, ...] = ()  # what could not be read (shown in the report and on stderr)
 
     @property
     def empty(self) -> bool:
@@ -113,23 +125,43 @@ def dvclive(root: Path, folder: str = "dvclive") -> Sources:
     base = root / folder
     metrics = tuple(f"{folder}/{n}" for n in ("metrics.json",) if (base / n).is_file())
     params = tuple(f"{folder}/{n}" for n in ("params.yaml",) if (base / n).is_file())
-    plots = []
+    plots: list[PlotSpec] = []
     for tsv in sorted((base / "plots" / "metrics").rglob("*.tsv")):
         rel = tsv.relative_to(root).as_posix()
         name = tsv.relative_to(base / "plots" / "metrics").with_suffix("").as_posix()
         plots.append(PlotSpec(title=name, kind="line", series=((rel, "step", tsv.stem),)))
-    if not (metrics or params or plots):
+    sk = [
+        sklearn(f.relative_to(root).as_posix()) for f in sorted((base / "plots" / "sklearn").glob("*.json"))
+    ]
+    if not (metrics or params or plots or sk):
         raise InputError(f"{base}: a folder, but not a dvclive output folder (no metrics.json, params.yaml)")
-    return Sources(metrics=metrics, params=params, plots=tuple(plots), origin=folder)
+    return Sources(
+        metrics=metrics,
+        params=params,
+        plots=(*plots, *[p for p in sk if isinstance(p, PlotSpec)]),
+        confusions=tuple(p for p in sk if isinstance(p, ConfusionSpec)),
+        origin=folder,
+    )
+
+
+def sklearn(path: str) -> PlotSpec | ConfusionSpec:
+    """A dvclive sklearn plot file with dvclive's own template and axes (a line of the row index and
+    the last column for an unknown name)."""
+    stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    template, x, y, title = SKLEARN.get(stem, ("linear", "", LAST_COLUMN, stem))
+    if template == "confusion":
+        return ConfusionSpec(path=path, actual=x, predicted=y)
+    return PlotSpec(title=title, kind="line", series=((path, x or None, y),))
 
 
 def discover(root: Path) -> Sources:
-    """No file flags: ``dvc.yaml`` when present, else ``dvclive/``; empty Sources when neither."""
-    if (root / "dvc.yaml").is_file():
-        from cml.files import read_data, tree
-        from cml.report.dvcyaml import from_dvc_yaml
+    """No file flags: every ``dvc.yaml`` in the tree (see :func:`cml.report.dvcyaml.find`), else
+    ``dvclive/``; empty Sources when neither."""
+    from cml.report import dvcyaml
 
-        return from_dvc_yaml(read_data(root / "dvc.yaml", "dvc.yaml", tree(root)), "dvc.yaml")
+    found = dvcyaml.find(root)
+    if found:
+        return dvcyaml.read_all(root, found)
     if (root / "dvclive").is_dir():
         return dvclive(root)
     return Sources(origin="none")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 
 from cml.report.diff import MetricRow, ParamRow
-from cml.report.readers import Scalar
+from cml.report.readers import Metric, Scalar
 
 #: Tables longer than this are folded into ``<details>``.
 FOLD_ROWS = 15
@@ -42,6 +43,30 @@ def numbers(values: Sequence[float | None]) -> list[str]:
     return texts
 
 
+def cell(value: Metric | None) -> str:
+    """A metric value: numbers by :func:`number`, ``NaN`` / ``inf`` / ``-inf`` as such, text as it is."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else "inf" if value > 0 else "-inf"
+    if isinstance(value, bool | str):
+        return _text(str(value).lower() if isinstance(value, bool) else value)
+    return number(value)
+
+
+def cells(values: Sequence[Metric | None]) -> list[str]:
+    """Metric values side by side: finite numbers widened together (:func:`numbers`), text, booleans,
+    NaN and infinities each as :func:`cell` shows them."""
+    if all(
+        v is None or (isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v))
+        for v in values
+    ):
+        return numbers([None if v is None else float(v) for v in values])
+    return [cell(v) for v in values]
+
+
+def _text(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
 def signed(value: float) -> str:
     """A delta with its sign always shown (``+0`` only for zero)."""
     text = number(value)
@@ -50,8 +75,8 @@ def signed(value: float) -> str:
 
 def _arrow(row: MetricRow) -> str:
     delta = row.delta
-    if delta is None:
-        return _MARK[row.verdict] or "—"
+    if delta is None:  # text, booleans, NaN/inf, or one side missing
+        return "changed" if row.verdict == "changed" else _MARK[row.verdict] or "—"
     if delta == 0:
         return "0"
     arrow = "↑" if delta > 0 else "↓"
@@ -86,10 +111,10 @@ def metrics_table(rows: Sequence[MetricRow], *, show_all: bool, has_base: bool) 
     Without a baseline the table is ``metric | head``. Returns "" when no row is left.
     """
     if not has_base:
-        body = [[r.name, number(r.head)] for r in rows if r.head is not None]
+        body = [[r.name, cell(r.head)] for r in rows if r.head is not None]
         return fold(tabulate_md(["metric", "head"], body), len(body), f"{len(body)} metrics") if body else ""
     kept = [r for r in rows if show_all or r.verdict != "same"]
-    body = [[r.name, *numbers([r.base, r.head]), _arrow(r), _percent(r)] for r in kept]
+    body = [[r.name, *cells([r.base, r.head]), _arrow(r), _percent(r)] for r in kept]
     if not body:
         return ""
     table = tabulate_md(["metric", "base", "head", "Δ", "Δ%"], body)
@@ -104,7 +129,19 @@ def value(v: Scalar) -> str:
         return str(v).lower()
     if isinstance(v, int | float) and math.isfinite(v):
         return number(float(v)) if isinstance(v, float) else str(v)
-    return str(v).replace("|", "\\|").replace("\n", " ")
+    if isinstance(v, float):
+        return cell(v)
+    if isinstance(v, list):
+        return _text("[" + ", ".join(_item(i) for i in v) + "]")
+    return _text(str(v))
+
+
+def _item(v: object) -> str:
+    """One element of a list param, as YAML/JSON would write it."""
+    try:
+        return json.dumps(v, ensure_ascii=False, default=str)
+    except ValueError:
+        return str(v)
 
 
 def params_table(rows: Sequence[ParamRow], *, show_all: bool, has_base: bool) -> str:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 import time
 
 import pytest
@@ -44,9 +45,6 @@ def test_flatten_scalar_and_empty() -> None:
         ("acc = ", "m.toml", "m.toml: invalid TOML"),
         ("a,b\n1,2\n3\n", "m.csv", "m.csv: line 3: 1 fields, the header has 2"),
         ("a,a\n1,2\n", "m.csv", "m.csv: line 1: header has empty or repeated column names"),
-        ('{"acc": "high"}', "m.json", "m.json: metric 'acc': not a number ('high')"),
-        ('{"acc": true}', "m.json", "m.json: metric 'acc': not a number ('True')"),
-        ('{"acc": NaN}', "m.json", "m.json: metric 'acc': not a finite number (nan)"),
         ("[1, 2]", "m.json", "m.json: expected a mapping of names to values, got list"),
         ("{}", "m.txt", "m.txt: unknown format"),
         ("", "m.csv", "m.csv: empty, expected a header row"),
@@ -79,9 +77,8 @@ def test_bad_records(text: str, message: str) -> None:
         read_records(text, "p.json")
 
 
-def test_huge_integer_is_refused_not_crashed() -> None:
-    with pytest.raises(InputError, match="not a finite number"):
-        read_metrics('{"n": ' + "9" * 400 + "}", "m.json")
+def test_huge_integer_is_infinity_not_a_crash() -> None:
+    assert read_metrics('{"n": ' + "9" * 400 + ', "m": 1e999999}', "m.json") == {"n": math.inf, "m": math.inf}
 
 
 def test_deep_nesting_is_a_clean_error() -> None:
@@ -154,7 +151,6 @@ def test_recursive_yaml_anchors_are_refused(text: str) -> None:
         ("a = " + "[" * 50_000 + "]" * 50_000, "m.toml", "m.toml: "),
         ('{"n": ' + "9" * 100_000 + "}", "m.json", "m.json: cannot parse: Exceeds the limit"),
         ("n: " + "9" * 100_000 + "\n", "m.yaml", "m.yaml: cannot parse: Exceeds the limit"),
-        ('{"n": 1e999999}', "m.json", "m.json: metric 'n': not a finite number (inf)"),
     ],
 )
 def test_deep_nesting_and_huge_numbers_are_clean_errors(text: str, origin: str, message: str) -> None:

@@ -73,13 +73,17 @@ def test_dvc_yaml_top_level_and_stages() -> None:
             "stages:\n  s:\n    params:\n      - [1]\n",
             "dvc.yaml: stages.s.params: expected a key or {file: [keys]}",
         ),
-        ("- 1\n", "dvc.yaml: expected a mapping at the top"),
     ],
 )
-def test_dvc_yaml_errors(text: str, message: str) -> None:
-    with pytest.raises(InputError) as err:
-        from_dvc_yaml(text, "dvc.yaml")
-    assert str(err.value).startswith(message)
+def test_dvc_yaml_problems_are_notes(text: str, message: str) -> None:
+    notes = from_dvc_yaml(text, "dvc.yaml").notes
+    assert len(notes) == 1
+    assert notes[0].startswith(message)
+
+
+def test_dvc_yaml_not_a_mapping_is_an_error() -> None:
+    with pytest.raises(InputError, match=r"^dvc\.yaml: expected a mapping at the top"):
+        from_dvc_yaml("- 1\n", "dvc.yaml")
 
 
 def test_plot_flag() -> None:
@@ -126,6 +130,7 @@ def test_dvclive_folder_is_discovered_and_expands_from_flags(tmp_path: Path) -> 
 def test_discover_prefers_dvc_yaml_and_is_empty_without_sources(tmp_path: Path) -> None:
     assert discover(tmp_path).empty
     (tmp_path / "dvc.yaml").write_text("metrics: [m.json]\n")
+    (tmp_path / "m.json").write_text("{}")
     assert discover(tmp_path).metrics == ("m.json",)
 
 
