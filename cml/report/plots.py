@@ -10,8 +10,9 @@ import logging
 import os
 import re
 import shutil
+import signal
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -116,16 +117,22 @@ def render(figures: Sequence[Figure], out_dir: Path, *, env: Mapping[str, str] |
 
     browser, script = find_browser(os.environ if env is None else env), plotly_js()
     budget = RENDER_BUDGET + RENDER_PER_FIGURE * len(figures)
+    before = _children()
     try:
         with _quiet_browser_logs():
             work = _render_all([to_plotly(fig) for fig in figures], browser, script)
             images = asyncio.run(asyncio.wait_for(work, timeout=budget))
-    except TimeoutError:  # a Chromium that died or hangs: kaleido would wait for it forever
-        raise ConfigError(
-            f"Chromium at {browser} did not render {len(figures)} plot(s) within {budget:.0f} s",
-            hint=_INSTALL_HINT,
-        ) from None
-    except Exception as exc:
+    except BaseException as exc:
+        # A browser that failed or hangs may outlive kaleido, and its reader threads would then keep this
+        # process from exiting: end what it started.
+        _end(_descendants(_children() - before))
+        if isinstance(exc, TimeoutError):  # kaleido would have waited for it forever
+            raise ConfigError(
+                f"Chromium at {browser} did not render {len(figures)} plot(s) within {budget:.0f} s",
+                hint=_INSTALL_HINT,
+            ) from None
+        if not isinstance(exc, Exception):
+            raise
         reason = str(exc.args[0]) if exc.args else type(exc).__name__
         raise ConfigError(
             f"Chromium at {browser} failed to render plots: {reason}", hint=_INSTALL_HINT
@@ -135,6 +142,39 @@ def render(figures: Sequence[Figure], out_dir: Path, *, env: Mapping[str, str] |
     for path, image in zip(paths, images, strict=True):
         path.write_bytes(image)
     return paths
+
+
+def _parents() -> dict[int, int]:
+    """Every process's parent pid (Linux ``/proc``; empty elsewhere)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with suppress(OSError, ValueError, IndexError):
+            found[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+    return found
+
+
+def _children() -> set[int]:
+    """The pids of this process's children."""
+    me = os.getpid()
+    return {pid for pid, parent in _parents().items() if parent == me}
+
+
+def _end(pids: set[int]) -> None:
+    """SIGKILL each of ``pids`` (gone already is fine)."""
+    for pid in pids:
+        with suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _descendants(roots: set[int]) -> set[int]:
+    """``roots`` and every process below them."""
+    parents, found = _parents(), set(roots)
+    grew = True
+    while grew:
+        below = {pid for pid, parent in parents.items() if parent in found} - found
+        found |= below
+        grew = bool(below)
+    return found
 
 
 @contextmanager
