@@ -119,15 +119,7 @@ report() {
 
 read_input
 check_input
-runner_identity "$runner_user"
-use_init "$init"
-runner_paths "$home" "$name"
-ensure_base
-sha=''
-[ -z "$package" ] || sha=$(sha256_of "$package") || fail 1 "cannot read $package"
-was=$(state_get mode)
-[ -z "$was" ] || [ "$was" = "$mode" ] ||
-    fail 1 "runner $name exists in $was mode; tear it down first"
+begin_install
 changed=''
 [ -z "$was" ] || [ "$labels" = "$(state_get labels)" ] || changed=labels
 [ -z "$was" ] || [ "$idle_timeout" = "$(state_get idle_timeout)" ] || changed=${changed:+$changed,}idle_timeout

@@ -115,15 +115,7 @@ report() {
 
 read_input
 check_input
-runner_identity "$runner_user"
-use_init "$init"
-runner_paths "$home" "$name"
-ensure_base
-sha=''
-[ -z "$package" ] || sha=$(sha256_of "$package") || fail 1 "cannot read $package"
-was=$(state_get mode)
-[ -z "$was" ] || [ "$was" = "$mode" ] ||
-    fail 1 "runner $name exists in $was mode; tear it down first"
+begin_install
 registered=$(state_get executor)
 if [ -n "$registered" ] && as_runner test -f "$dir/config.toml"; then
     [ "$registered:$(state_get docker_image):$(state_get gpu)" = "$executor:$docker_image:$gpu" ] ||

@@ -200,6 +200,22 @@ ensure_base() {
 }
 
 # state_get KEY: a value from the state file (read as the runner user, who owns it).
+# The start both install scripts share, after their input is read and checked: the runner user, init
+# system, paths and base folder; sets `sha` (the package's sha256, empty without one) and `was` (the mode
+# this runner was installed in, empty when new), and refuses a change of mode.
+# shellcheck disable=SC2034  # sha is read by the install scripts
+begin_install() {
+    runner_identity "$runner_user"
+    use_init "$init"
+    runner_paths "$home" "$name"
+    ensure_base
+    sha=''
+    [ -z "$package" ] || sha=$(sha256_of "$package") || fail 1 "cannot read $package"
+    was=$(state_get mode)
+    [ -z "$was" ] || [ "$was" = "$mode" ] ||
+        fail 1 "runner $name exists in $was mode; tear it down first"
+}
+
 state_get() {
     as_runner cat "$state" 2>/dev/null | sed -n "s/^$1=//p" | tail -n 1
 }
