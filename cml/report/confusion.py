@@ -155,10 +155,9 @@ def _base_score(base: Scores | None, label: str) -> ClassScore | None:
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
-    from tabulate import tabulate
+    from cml.report.tables import tabulate_md
 
-    align = ["left", *["right"] * (len(headers) - 1)]
-    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True, colalign=align)
+    return tabulate_md(headers, rows, align=["left", *["right"] * (len(headers) - 1)])
 
 
 def heatmap(scores: Scores, *, title: str) -> Figure:

@@ -92,10 +92,19 @@ def _percent(row: MetricRow) -> str:
     return "0%" if pct == 0 else f"{'+' if pct > 0 else ''}{pct:.3g}%"
 
 
-def tabulate_md(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+def tabulate_md(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], *, align: Sequence[str] | None = None
+) -> str:
+    """A GitHub markdown table of strings, padded by display width (wcwidth: an emoji is two columns)."""
     from tabulate import tabulate
 
-    return tabulate(rows, headers=list(headers), tablefmt="github", disable_numparse=True)
+    return tabulate(
+        rows,
+        headers=list(headers),
+        tablefmt="github",
+        disable_numparse=True,
+        colalign=None if align is None else list(align),
+    )
 
 
 def fold(table: str, rows: int, summary: str) -> str:
