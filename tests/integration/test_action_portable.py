@@ -181,7 +181,7 @@ def test_a_cache_miss_installs_the_dependencies_and_links_cml(shell: str, tmp_pa
     assert ("-c " in pip[0]) is (ROOT / "constraints.txt").exists()
     requirements = (venv / "cml-requirements.txt").read_text(encoding="utf-8").splitlines()
     assert "PyGithub>=2.4" in requirements
-    assert "ai-edge-litert>=1.2" in requirements  # the bench extra
+    assert any(r.startswith("ai-edge-litert>=") for r in requirements)  # the bench extra
     assert not any(line.startswith("cml") for line in requirements)  # cml itself runs from the checkout
     pth = venv / "lib" / "python3.99" / "site-packages" / "cml-action.pth"
     assert pth.read_text(encoding="utf-8") == f"{ROOT}\n"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import time  # process_time: this process's CPU seconds, not the wall clock other processes share
 
 import pytest
 from hypothesis import given, settings
@@ -246,15 +246,15 @@ def test_relinking_changes_exactly_the_local_sources(parts: list[str]) -> None:
 
 def test_finding_is_linear_in_the_number_of_images() -> None:
     text = "![a](b.png) " * 50_000
-    started = time.perf_counter()
+    started = time.process_time()
     assert local_images(text) == ["b.png"]
-    took = time.perf_counter() - started
+    took = time.process_time() - started
     print(f"50,000 images in one paragraph: {took:.2f} s")
     assert took < 5
 
 
 @pytest.mark.parametrize("text", ["x" * 2_000_000, "```\n" + "code line\n" * 200_000 + "```\n"])
 def test_a_report_without_images_is_not_parsed(text: str) -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     assert classify_images(text) == ([], [])
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5

@@ -1,3 +1,4 @@
+# ruff: noqa: E402  (imports below the importorskip of numpy)
 """convert() without TensorFlow: what a model file is, the converter's errors read back, int8 without
 calibration data, a missing TensorFlow. (Real conversion: tests/integration/bench_convert.)"""
 
@@ -9,8 +10,10 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import numpy as np
 import pytest
+
+# Skipped, not failed, where only the dev extra is installed (plain `pytest`, the fast lane).
+np = pytest.importorskip("numpy", reason="needs the bench extra: pip install -e '.[dev,bench]'")
 
 from cml.bench import _convert, convert
 from cml.errors import ConfigError, InputError

@@ -1,11 +1,14 @@
+# ruff: noqa: E402  (imports below the importorskip of numpy)
 """cml.bench.stats: type-7 (numpy 'linear') percentiles, population std, cv."""
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
+
+# Skipped, not failed, where only the dev extra is installed (plain `pytest`, the fast lane).
+np = pytest.importorskip("numpy", reason="needs the bench extra: pip install -e '.[dev,bench]'")
 from hypothesis import given
 from hypothesis import strategies as st
 
