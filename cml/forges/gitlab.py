@@ -276,7 +276,7 @@ class GitLabForge:
         data = {
             "state": _STATES[status.conclusion],
             "name": status.name,
-            "description": status.title[:140],
+            "description": status.description,
         }
         if status.details_url:
             data["target_url"] = status.details_url
