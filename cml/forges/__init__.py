@@ -116,7 +116,5 @@ def make_forge(ctx: CIContext, token: str, options: Mapping[str, str] | None = N
     return forge
 
 
-FORGES: tuple[ForgeName, ...] = ("github", "gitlab", "local")
-
 #: The longest comment body each forge accepts, in characters (GitHub: 65,536; GitLab notes: 1,000,000).
 COMMENT_LIMITS: dict[ForgeName, int] = {"github": 65_536, "gitlab": 1_000_000, "local": 1_000_000}
