@@ -52,7 +52,8 @@ def marker(title: str, nonce: str) -> str:
     return f'<!-- cml:sticky title="{html.escape(title, quote=True)}" run="{nonce}" -->'
 
 
-def _parse(body: str) -> tuple[str, str] | None:
+def parse_marker(body: str) -> tuple[str, str] | None:
+    """The (title, run id) of the :func:`marker` in a comment ``body``, or None when it carries none."""
     match = _MARKER.search(body)
     return (html.unescape(match["title"]), match["run"]) if match else None
 
@@ -103,7 +104,7 @@ def _newest(comments: list[Comment]) -> Comment:
 
 
 def _carries(comment: Comment, *, title: str, author: str) -> bool:
-    parsed = _parse(comment.body)
+    parsed = parse_marker(comment.body)
     return parsed is not None and parsed[0] == title and comment.author == author
 
 
@@ -130,7 +131,7 @@ def _gone(exc: ForgeError) -> bool:
 def _find_run(forge: Forge, target: Target, nonce: str) -> Comment | None:
     """The comment stamped with ``nonce`` (just posted, so among the newest), or None."""
     for comment in forge.comments_newest_first(target):
-        parsed = _parse(comment.body)
+        parsed = parse_marker(comment.body)
         if parsed and parsed[1] == nonce:
             return comment
     return None

@@ -29,14 +29,20 @@ def query(cwd: Path, *args: str, env: Mapping[str, str] | None = None) -> str | 
     return done.stdout.strip() if done.returncode == 0 else None
 
 
+def work_tree(cwd: Path) -> Path | None:
+    """The root of the work tree holding ``cwd`` (``git rev-parse --show-toplevel``), or None outside one."""
+    top = query(cwd, "rev-parse", "--show-toplevel")
+    return Path(top) if top else None
+
+
 def toplevel(cwd: Path) -> Path:
     """The root of the work tree holding ``cwd``; raises ConfigError outside a repository."""
-    done = proc.run(["git", "-C", str(cwd), "rev-parse", "--show-toplevel"], check=False)
-    if done.returncode != 0:
+    top = work_tree(cwd)
+    if top is None:
         raise ConfigError(
             f"{cwd} is not inside a git repository", hint="run cml from your project's checkout"
         )
-    return Path(done.stdout.strip())
+    return top
 
 
 def commit(cwd: Path, rev: str) -> str | None:

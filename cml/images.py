@@ -22,6 +22,17 @@ if TYPE_CHECKING:
     from markdown_it import MarkdownIt
     from markdown_it.token import Token
 
+#: What cml treats as an image file, by suffix (lower case): what forges render inline in markdown.
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"})
+
+
+def is_image(name: str) -> bool:
+    """True when the file ``name`` (a path or URL path) ends in one of :data:`IMAGE_SUFFIXES`, any case."""
+    tail = name.rsplit("/", 1)[-1]
+    dot = tail.rfind(".")
+    return dot > 0 and tail[dot:].lower() in IMAGE_SUFFIXES
+
+
 _EOL = re.compile(r"\r\n|\r|\n")
 _SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):", re.IGNORECASE)
 _WS = " \t\n\r\f\v"

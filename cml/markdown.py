@@ -7,7 +7,6 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import NamedTuple
 
 from cml.images import Image, find_images
@@ -63,11 +62,6 @@ def replace_images(markdown: str, replace: Callable[[Image], str | None]) -> str
         if new is not None and image.span is not None:
             edits[image.span] = new
     return _rewrite(markdown, edits)
-
-
-def resolve_images(markdown: str, base: Path) -> dict[str, Path]:
-    """Map each local image file in ``markdown`` to its path, relative to ``base``."""
-    return {src: (base / src).resolve() for src in local_images(markdown)}
 
 
 def _md_link(link: str) -> str:

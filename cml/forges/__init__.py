@@ -39,6 +39,9 @@ class Comment:
 
 
 Conclusion = Literal["success", "failure", "neutral"]
+#: The longest commit status description: GitHub refuses more ("description is too long (maximum is
+#: 140 characters)", a 422); GitLab's statuses get the same cut.
+STATUS_DESCRIPTION_CHARS = 140
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,9 +50,14 @@ class Status:
 
     name: str
     conclusion: Conclusion
-    title: str  # one line; GitHub commit statuses and GitLab descriptions keep 140 characters
+    title: str  # one line; a commit status shows its first STATUS_DESCRIPTION_CHARS characters
     summary: str = ""  # markdown; GitHub check runs keep 65,535 characters
     details_url: str | None = None
+
+    @property
+    def description(self) -> str:
+        """The title as a commit status description: cut to :data:`STATUS_DESCRIPTION_CHARS`."""
+        return self.title[:STATUS_DESCRIPTION_CHARS]
 
 
 class Forge(Protocol):
@@ -107,8 +115,6 @@ def make_forge(ctx: CIContext, token: str, options: Mapping[str, str] | None = N
     forge: Forge = module.create(ctx, token, dict(options or {}))
     return forge
 
-
-FORGES: tuple[ForgeName, ...] = ("github", "gitlab", "local")
 
 #: The longest comment body each forge accepts, in characters (GitHub: 65,536; GitLab notes: 1,000,000).
 COMMENT_LIMITS: dict[ForgeName, int] = {"github": 65_536, "gitlab": 1_000_000, "local": 1_000_000}

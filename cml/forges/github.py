@@ -20,7 +20,6 @@ from cml.forges.github_http import Api
 _PER_PAGE = 100
 _VIEWER = "query { viewer { login } }"
 _SUMMARY_MAX = 65_535
-_DESCRIPTION_MAX = 140
 
 
 class GitHubForge:
@@ -189,7 +188,7 @@ class GitHubForge:
         body = {
             "state": state,
             "context": status.name,
-            "description": status.title[:_DESCRIPTION_MAX],
+            "description": status.description,
             "target_url": target,
         }
         path = f"{self.api.repo_path}/statuses/{sha}"

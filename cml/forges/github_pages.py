@@ -5,7 +5,8 @@ A next link is followed only when it stays on the API's own scheme, host, port a
 goes wherever the requester goes; PyGithub would fail an assertion for another host, or send the
 token to any host under github.com). A page of nothing but items already seen, or pages without end
 stop with one ForgeError; a link back to a page already read is refused by the transport under both
-forges (:mod:`cml.forges.transport`). ``Link`` is parsed with ``requests``' parser.
+forges (:mod:`cml.forges.transport`). ``Link`` is parsed with ``requests``' parser (PyGithub hands
+over the headers, not the response whose ``links`` the transport and python-gitlab read).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from cml.errors import ForgeError
+from cml.forges.errors import header
 from cml.forges.github_http import Answer, Api
 
 MAX_PAGES = 1000  # 100,000 comments at 100 a page: more is a server leading us on
@@ -126,7 +128,7 @@ def link(headers: Mapping[str, Any], rel: str, api_url: str, *, what: str) -> st
     """
     from requests.utils import parse_header_links
 
-    value = next((str(v) for k, v in headers.items() if str(k).lower() == "link"), "")
+    value = header(headers, "Link") or ""
     found = next((x["url"] for x in parse_header_links(value) if rel in x.get("rel", "").split()), None)
     if found is None:
         return None

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from cml.ci import CIContext
 from cml.errors import ConfigError, ForgeError
 from cml.forges import COMMENT_LIMITS, Comment, Status, Target, retry
-from cml.forges.gitlab_errors import Translator
+from cml.forges.errors import GitLabErrors
 from cml.log import logger
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ class GitLabForge:
     def __init__(self, ctx: CIContext, gl: gitlab.Gitlab) -> None:
         self.ctx = ctx
         self.gl = gl
-        self._errors = Translator(api_url=gl.api_url, project=ctx.repo)
+        self._errors = GitLabErrors(api_url=gl.api_url, project=ctx.repo)
         gl.session.hooks["response"].append(self._errors.remember)
         self.project: Project = gl.projects.get(ctx.project_id or ctx.repo, lazy=True)
         self._me: str | None = None
@@ -276,7 +276,7 @@ class GitLabForge:
         data = {
             "state": _STATES[status.conclusion],
             "name": status.name,
-            "description": status.title[:140],
+            "description": status.description,
         }
         if status.details_url:
             data["target_url"] = status.details_url

@@ -12,11 +12,11 @@ Which commit is the baseline:
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 from cml import git
 from cml.ci import GIT_USER, CIContext
+from cml.comment import parse_marker
 from cml.errors import CmlError, UsageError
 from cml.forges import Forge, Target
 from cml.log import logger
@@ -118,7 +118,6 @@ def stored(forge: Forge, sha: str, title: str | None = None, kind: BlockKind = "
     on a public repository's commits, and a forged block would become the baseline. Among those,
     reports titled ``title`` win. Reads every comment on the commit.
     """
-    mine = f'title="{html.escape(title, quote=True)}"' if title else None
     me = _me(forge)
     best: tuple[bool, Snapshot] | None = None
     ignored = 0
@@ -129,7 +128,8 @@ def stored(forge: Forge, sha: str, title: str | None = None, kind: BlockKind = "
         if me is None or comment.author != me:
             ignored += 1
             continue
-        titled = bool(mine and mine in comment.body.split("\n", 1)[0])
+        marked = parse_marker(comment.body)
+        titled = bool(title) and marked is not None and marked[0] == title
         if best is None or titled >= best[0]:
             best = (titled, decoded[1])
     if ignored:

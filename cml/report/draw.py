@@ -7,16 +7,34 @@ note in the report instead of an error.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 from cml.errors import CmlError, ConfigError, InputError
 from cml.log import logger
 from cml.report import figures
 from cml.report.build import ReportData
 from cml.report.pipeline import Computed, Options
+from cml.report.readers import Record
+from cml.report.sources import ConfusionSpec
+
+if TYPE_CHECKING:
+    from cml.report.confusion import Pairs
+    from cml.report.plots import Figure
+
+
+class _ConfusionModule(Protocol):
+    """What draw uses of :mod:`cml.report.confusion` (loaded only when a report has a confusion matrix)."""
+
+    def section(self, head_pairs: Pairs, base_pairs: Pairs | None, *, title: str) -> tuple[str, Figure]: ...
+
+
+if TYPE_CHECKING:
+    from cml.report import confusion
+
+    _HOLDS: _ConfusionModule = confusion  # mypy holds the module to the protocol
 
 
 def draw(done: Computed, opts: Options, out_dir: Path) -> ReportData:
@@ -26,7 +44,7 @@ def draw(done: Computed, opts: Options, out_dir: Path) -> ReportData:
     module) becomes a note in the report instead, and the confusion tables are kept.
     """
     base_records = done.base.records if done.base else None
-    figs: list[Any] = []
+    figs: list[Figure] = []
     lines = [figures.lines(spec, done.head.records, base_records) for spec in opts.sources.plots]
     pairs = [_pairs(done.head.records, base_records, c) for c in opts.sources.confusions]
     if not lines and not pairs:
@@ -61,7 +79,7 @@ def draw(done: Computed, opts: Options, out_dir: Path) -> ReportData:
     return replace(done.data, images=images, extra=extra, notes=notes)
 
 
-def _confusion() -> Any:
+def _confusion() -> _ConfusionModule:
     try:
         return importlib.import_module("cml.report.confusion")
     except ModuleNotFoundError as exc:
@@ -75,8 +93,10 @@ def _rel(path: Path, out_dir: Path) -> str:
         return path.as_posix()
 
 
-def _pairs(head: Any, base: Any, spec: Any) -> tuple[list[tuple[str, str]], list[tuple[str, str]] | None]:
-    def pairs(records: Sequence[dict[str, Any]], origin: str) -> list[tuple[str, str]]:
+def _pairs(
+    head: Mapping[str, Sequence[Record]], base: Mapping[str, Sequence[Record]] | None, spec: ConfusionSpec
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]] | None]:
+    def pairs(records: Sequence[Record], origin: str) -> list[tuple[str, str]]:
         out = []
         for i, row in enumerate(records):
             for col in (spec.actual, spec.predicted):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cml.errors import CmlError, InputError
+from cml.images import is_image
 from cml.log import logger
 from cml.report.readers import parse
 from cml.report.sources import LAST_COLUMN, SKLEARN, TEMPLATES, ConfusionSpec, PlotSpec, Sources, sklearn
@@ -25,7 +26,6 @@ _SKIP = frozenset({"node_modules", "__pycache__", "venv", "site-packages"})
 #: How many folders the search visits at most.
 _MAX_DIRS = 5_000
 _DATA = (".json", ".yaml", ".yml", ".csv", ".tsv")
-_IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".svg")
 
 
 def find(root: Path) -> list[str]:
@@ -219,7 +219,7 @@ def _plot(name: str, options: Any, where: str, ctx: _Ctx) -> None:
 
 def _file(path: str, opts: Mapping[str, Any], kind: str, ctx: _Ctx) -> None:
     """One data file of a plot (``x``/``y`` as given, else dvclive's sklearn axes, else DVC's defaults)."""
-    if path.lower().endswith(_IMAGES):
+    if is_image(path):
         ctx.acc.note(f"{ctx.origin}: {path}: an image plot; not shown (cml draws data plots only)")
         return
     if not path.lower().endswith(_DATA):

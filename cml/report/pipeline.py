@@ -10,7 +10,6 @@ import html
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from cml.errors import CmlError
 from cml.forges import Forge
@@ -76,7 +75,13 @@ def read_base(
     return base if (base.metrics or base.params or base.records) else None
 
 
-def compute(root: Path, head_sha: str, opts: Options, base: tuple[str | None, str], stored: Any) -> Computed:
+def compute(
+    root: Path,
+    head_sha: str,
+    opts: Options,
+    base: tuple[str | None, str],
+    stored: Callable[[str], Snapshot | None] | None,
+) -> Computed:
     """Read head (and baseline), compare, evaluate the gate; raises on any bad input."""
     base_sha, how = base
     head = read_snapshot(opts.sources, work_tree(root), "work tree")

@@ -1,7 +1,7 @@
 """GitLab's runner API (the ``glrt-`` authentication-token flow) for one project or one group.
 
 Calls go through python-gitlab's session, guarded by :mod:`cml.forges.transport`, with errors
-translated by :mod:`cml.forges.gitlab_errors` and retried by :mod:`cml.forges.retry`. Endpoints
+translated by :mod:`cml.forges.errors` and retried by :mod:`cml.forges.retry`. Endpoints
 (docs.gitlab.com/api/users#create-a-runner-linked-to-a-user, docs.gitlab.com/api/runners):
 ``POST /user/runners`` (the ``create_runner`` or ``api`` scope), ``GET /projects/:id/runners`` /
 ``GET /groups/:id/runners``, ``GET|PUT|DELETE /runners/:id`` and ``GET /runners/:id/jobs`` (the
@@ -18,7 +18,7 @@ from urllib.parse import quote
 from cml.ci import CIContext
 from cml.errors import AuthError, ForgeError
 from cml.forges import retry
-from cml.forges.gitlab_errors import Translator
+from cml.forges.errors import GitLabErrors
 from cml.log import logger, register_secret
 from cml.runner import Arch, Package, RemoteRunner
 
@@ -67,7 +67,7 @@ class GitLabRunners:
         self.downloads = downloads.rstrip("/")
         self.gl = gitlab.create(ctx, token, options or {}).gl
         self.scope = f"group {group}" if group else f"project {ctx.repo}"
-        self._errors = Translator(api_url=self.gl.api_url, project=group or ctx.repo)
+        self._errors = GitLabErrors(api_url=self.gl.api_url, project=group or ctx.repo)
         self.gl.session.hooks["response"].append(self._errors.remember)
         self._id: int | None = None
 

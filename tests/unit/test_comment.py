@@ -102,3 +102,10 @@ def test_compose_cuts_over_budget_and_keeps_marker() -> None:
     assert len(body) <= 1000
     assert body.startswith('<!-- cml:sticky title="t" run="abc" -->')
     assert "cut by" in body
+
+
+@pytest.mark.parametrize("title", ["train", 'say "hi" & <bye> -->', "", "métriques 🟢"])
+def test_the_marker_parses_back_to_its_title_and_run(title: str) -> None:
+    body = comment.marker(title, "0a1b2c3d4e5f") + "\nreport"
+    assert comment.parse_marker(body) == (title, "0a1b2c3d4e5f")
+    assert comment.parse_marker('<!-- cml:sticky title="x" -->\nno run id') is None

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time  # process_time: this process's CPU seconds, not the wall clock other processes share
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from cml.images import find_images
+from cml.images import IMAGE_SUFFIXES, find_images, is_image
 from cml.markdown import classify_images, image_warnings, local_images, relink_images
 from cml.report.pipeline import for_summary
 
@@ -258,3 +259,21 @@ def test_a_report_without_images_is_not_parsed(text: str) -> None:
     started = time.process_time()
     assert classify_images(text) == ([], [])
     assert time.process_time() - started < 0.5
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("plots/roc.png", True),
+        ("Confusion.JPEG", True),
+        ("a/b.webp", True),
+        ("chart.svg", True),
+        ("metrics.json", False),
+        ("png", False),
+        (".png", False),  # a hidden file named .png, as Path(".png").suffix says
+        ("dir.png/data.csv", False),
+    ],
+)
+def test_one_list_of_image_suffixes(name: str, expected: bool) -> None:
+    assert is_image(name) is expected
+    assert (Path(name).suffix.lower() in IMAGE_SUFFIXES) is expected

@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from cml.forges import transport
-from cml.forges.github_http import _lost
-from cml.forges.gitlab_errors import Translator
+from cml.forges import errors, transport
 from cml.forges.retry import MaybeWritten, Transient
 from cml.forges.transport import Guard, Refused, Rules, origin, where
 
@@ -111,25 +109,21 @@ def test_binary_answers_pass_and_text_that_is_not_json_does_not() -> None:
     ("exc", "method", "kind"),
     [
         (transport.Expired("no complete answer within 0.3 s"), "POST", MaybeWritten),
-        (transport.Expired("no complete answer within 0.3 s"), "PUT", Transient),
+        (transport.Expired("no complete answer within 0.3 s"), "GET", Transient),
         (transport.ExpiredUnsent("no complete answer within 0.3 s"), "POST", Transient),
     ],
 )
-def test_gitlab_keeps_never_sent_apart_from_maybe_written(exc: Exception, method: str, kind: type) -> None:
-    got = Translator(api_url="https://gl.example/api/v4", project="g/p").network(exc, method=method)
-    assert type(got) is kind
-    assert got.message == "https://gl.example/api/v4: no complete answer within 0.3 s"
+def test_the_deadline_keeps_never_sent_apart_from_maybe_written(
+    exc: Exception, method: str, kind: type
+) -> None:
+    """Both forges' clients surface the deadline the same way: GitLab's through its error guard."""
+    api = "https://gl.example/api/v4"
 
+    def fail() -> None:
+        raise exc
 
-@pytest.mark.parametrize(
-    ("exc", "write", "kind"),
-    [
-        (transport.Expired("no complete answer within 2 s"), True, MaybeWritten),
-        (transport.Expired("no complete answer within 2 s"), False, Transient),
-        (transport.ExpiredUnsent("no complete answer within 2 s"), True, Transient),
-    ],
-)
-def test_github_keeps_never_sent_apart_from_maybe_written(exc: Exception, write: bool, kind: type) -> None:
-    got = _lost(exc, write, "https://ghe.example/api/v3")
-    assert type(got) is kind
-    assert got.message == "https://ghe.example/api/v3: no complete answer within 2 s"
+    with pytest.raises(Transient) as caught:
+        errors.GitLabErrors(api_url=api, project="g/p").guard(fail, what="x", method=method)
+    direct = errors.lost(exc, write=method == "POST", api_url=api)
+    assert type(caught.value) is type(direct) is kind
+    assert caught.value.message == direct.message == f"{api}: no complete answer within 0.3 s"

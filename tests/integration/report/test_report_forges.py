@@ -157,7 +157,7 @@ def branch(repo: Path) -> str:
 def forged(sha: str, title: str = "CML report") -> str:
     """A comment body shaped like cml's sticky report claiming accuracy 0.1 on ``sha``."""
     block = encode_block(Snapshot(metrics={"accuracy": 0.1, "loss": 9.0}, params={}), sha)
-    return f'<!-- cml:sticky title="{title}" nonce=000000000000 -->\n{block}\n## {title}\n'
+    return f'<!-- cml:sticky title="{title}" run="000000000000" -->\n{block}\n## {title}\n'
 
 
 @pytest.mark.parametrize(

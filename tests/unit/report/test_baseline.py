@@ -112,6 +112,22 @@ def test_stored_snapshot_prefers_our_title(repo: Path) -> None:
     assert baseline.stored(forge, sha, "third").metrics == {"a": 2.0}  # type: ignore[union-attr]
 
 
+def test_stored_snapshot_reads_the_title_through_the_sticky_marker(repo: Path) -> None:
+    """A title with quotes and ampersands (escaped in the marker) still picks its own report."""
+    forge = LocalForge(repo, "Ada")
+    sha = git(repo, "rev-parse", "HEAD")
+    target = Target(kind="commit", ref=sha)
+    odd = 'eval "fast" & <small>'
+    forge.create_comment(
+        target, marker(odd, "1" * 12) + "\n" + encode_block(Snapshot(metrics={"a": 1.0}), sha)
+    )
+    forge.create_comment(
+        target, marker("eval", "2" * 12) + "\n" + encode_block(Snapshot(metrics={"a": 2.0}), sha)
+    )
+    assert baseline.stored(forge, sha, odd).metrics == {"a": 1.0}  # type: ignore[union-attr]
+    assert baseline.stored(forge, sha, "eval").metrics == {"a": 2.0}  # type: ignore[union-attr]
+
+
 def test_stored_snapshot_prefers_our_own_comments_over_anyone_elses(repo: Path) -> None:
     sha = git(repo, "rev-parse", "HEAD")
     target = Target(kind="commit", ref=sha)
