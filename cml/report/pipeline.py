@@ -105,7 +105,7 @@ def compute(root: Path, head_sha: str, opts: Options, base: tuple[str | None, st
     data = ReportData(
         title=opts.title,
         head_sha=top.sha,
-        head_label=top.label,
+        head_label=top.label(base_sha if before else None),
         base_sha=base_sha if before else None,
         base_origin=_origin(before, base_sha, how),
         metrics=rows,
@@ -116,7 +116,7 @@ def compute(root: Path, head_sha: str, opts: Options, base: tuple[str | None, st
         gate=gate,
         experiments=table,
         notes=(*opts.sources.notes, *filter(None, [top.note()])),
-        data_block=encode_block(head, top.sha) if top.sha == head_sha and _own(top) else "",
+        data_block=encode_block(head, top.sha) if _own(top, head_sha) else "",
     )
     return Computed(
         head=head,
@@ -129,9 +129,9 @@ def compute(root: Path, head_sha: str, opts: Options, base: tuple[str | None, st
     )
 
 
-def _own(head: Head) -> bool:
-    """Whether ``head``'s values are its commit's own data, to be stored on it."""
-    return bool(head.sha) and not head.uncommitted
+def _own(head: Head, on: str) -> bool:
+    """Whether ``head``'s values are the own data of commit ``on`` (the run's), to be stored on it."""
+    return bool(head.sha) and head.sha == on and not head.uncommitted
 
 
 def _origin(base: Snapshot | None, sha: str | None, how: str) -> str | None:

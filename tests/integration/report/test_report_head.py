@@ -143,6 +143,16 @@ def test_head_without_base_takes_the_baseline_of_that_commit(project: Path, cml:
     assert ["accuracy", "0.9", "0.5", "↓ -0.4 🔴", "-44.4%"] in _rows(_report(project))
 
 
+def test_work_tree_against_its_own_commit_is_named_so(project: Path, cml: Cml) -> None:
+    head = git(project, "rev-parse", "HEAD")[:7]
+    write(project, {"metrics.json": json.dumps({"accuracy": 0.95, "loss": 0.25, "eval": {"f1": 0.8}})})
+    assert cml("--metrics", "metrics.json", "--base", "HEAD")[0] == 0
+    assert f"Comparing the work tree (on `{head}`) with `{head}`, --base HEAD." in _report(project)
+    write(project, {"params.yaml": "lr: 1\n"})
+    assert cml("--metrics", "metrics.json", "--base", "HEAD")[0] == 0
+    assert f"Comparing workspace (uncommitted, on `{head}`) with `{head}`, --base HEAD." in _report(project)
+
+
 # ---- work tree: workspace or the commit's own data ---------------------------------------------------
 
 DVC_YAML = """stages:
