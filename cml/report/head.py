@@ -22,6 +22,10 @@ from cml.report.sources import Sources
 
 #: How many uncommitted inputs the report names (the rest are counted).
 SHOWN = 5
+#: The files a ``--head`` skeleton holds besides ``dvc.yaml`` and ``pyproject.toml``: data files the
+#: readers parse and the image plots a ``dvc.yaml`` may name (what finding the sources looks at).
+#: Only these: creating every file of a large repository would take seconds.
+_LISTED = (".json", ".yaml", ".yml", ".toml", ".csv", ".tsv", ".png", ".jpg", ".jpeg", ".gif", ".svg")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,8 +99,8 @@ def committed(root: Path, sha: str) -> Read:
 @contextmanager
 def files_at(root: Path, rev: str | None) -> Iterator[Path]:
     """``root`` itself without ``rev``; else a temporary skeleton of REV's tree to find the sources
-    in: every committed file as an empty file, but ``dvc.yaml`` files and ``pyproject.toml`` with
-    their committed text. UsageError when REV names no commit."""
+    in: its data and image files (:data:`_LISTED`) as empty files, its ``dvc.yaml`` files and
+    ``pyproject.toml`` with their committed text. UsageError when REV names no commit."""
     if rev is None:
         yield root
         return
@@ -104,14 +108,13 @@ def files_at(root: Path, rev: str | None) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="cml-head-") as tmp:
         skeleton = Path(tmp)
         for path in git.files_at(root, sha):
-            _place(skeleton, path, root, sha)
+            read = path.rsplit("/", 1)[-1] == "dvc.yaml" or path == "pyproject.toml"
+            if read or path.lower().endswith(_LISTED):
+                _place(skeleton / path, git.show(root, sha, path) if read else "")
         yield skeleton
 
 
-def _place(skeleton: Path, path: str, root: Path, sha: str) -> None:
-    """``path`` in the skeleton: empty, or with its committed text when finding sources reads it."""
-    target = skeleton / path
+def _place(target: Path, text: str | None) -> None:
+    """One file of the skeleton, with ``text`` (empty when None)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    wanted = path.rsplit("/", 1)[-1] == "dvc.yaml" or path == "pyproject.toml"
-    text = git.show(root, sha, path) if wanted else None
     target.write_text(text or "", encoding="utf-8")

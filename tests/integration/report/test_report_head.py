@@ -104,6 +104,28 @@ def test_head_and_base_read_nothing_from_the_work_tree(
     assert decode_block(report) is not None  # HEAD is the commit read: its data may be stored
 
 
+def test_head_finds_a_dvclive_folder_in_the_commit(
+    repo: Path, cml: Cml, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    standin.install(monkeypatch)
+    live = {"dvclive/metrics.json": '{"acc": 0.5}', "dvclive/plots/metrics/acc.tsv": "step\tacc\n0\t0.5\n"}
+    write(repo, {**live, "dvclive/params.yaml": "lr: 0.1\n", "train.py": "0\n"})
+    base = commit_all(repo, "base")
+    write(
+        repo,
+        {"dvclive/metrics.json": '{"acc": 0.75}', "dvclive/plots/metrics/acc.tsv": "step\tacc\n0\t0.75\n"},
+    )
+    commit_all(repo, "head")
+    git(repo, "rm", "-q", "-r", "dvclive")  # gone from the work tree (and the index)
+    monkeypatch.chdir(repo)
+    code, out, err = cml("--head", "HEAD", "--base", base, "--json")
+    assert code == 0, err
+    assert json.loads(out)["diff"]["metrics"] == {
+        "dvclive/metrics.json": {"acc": {"old": 0.5, "new": 0.75, "diff": 0.25}}
+    }
+    assert "![acc](plot-1.png)" in _report(repo)
+
+
 def test_head_other_than_the_checked_out_commit_stores_nothing(
     project: Path, gh: FakeGitHub, tmp_path: Path
 ) -> None:
