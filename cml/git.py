@@ -74,6 +74,22 @@ def show(cwd: Path, sha: str, path: str) -> str | None:
     return done.stdout if done.returncode == 0 else None
 
 
+def changed(cwd: Path) -> list[str]:
+    """Tracked paths whose staged or work-tree content differs from HEAD (``git status``: untracked and
+    ignored files left out, a rename as its two paths), relative to the work tree root. Takes no lock
+    (``--no-optional-locks``): the index is not rewritten under a concurrent git."""
+    argv = ["git", "--no-optional-locks", "-C", str(cwd), "status", "--porcelain=v1", "-z"]
+    done = proc.run([*argv, "--untracked-files=no", "--no-renames"])
+    return [entry[3:] for entry in done.stdout.split("\0") if len(entry) > 3]
+
+
+def files_at(cwd: Path, sha: str) -> list[str]:
+    """Paths of the files (blobs, symlinks included) committed in ``sha``, relative to the root."""
+    done = proc.run(["git", "-C", str(cwd), "ls-tree", "-r", "-z", "--full-tree", "--end-of-options", sha])
+    entries = (entry.partition("\t") for entry in done.stdout.split("\0") if entry)
+    return [path for meta, _, path in entries if meta.split(" ")[1:2] == ["blob"]]
+
+
 # A branch or tag name git would accept (git check-ref-format, simplified: no "..", "@{", "//",
 # leading "-" or "/", trailing "/" "." ".lock"), or a hex object name. Refspecs ("a:b", "+a") are not.
 _REF = re.compile(r"^(?![-/.])(?!.*(?:\.\.|@\{|//|/\.|\.lock$|[/.]$))[\w./@-]+$", re.ASCII)

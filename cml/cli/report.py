@@ -46,6 +46,11 @@ def register(sub: Any) -> None:
         help="baseline revision (default: merge-base with the PR target / default branch)",
     )
     add(
+        "--head",
+        metavar="REV",
+        help="read the head from this commit, not the work tree (default: the work tree)",
+    )
+    add(
         "--runs",
         nargs="+",
         default=[],
@@ -92,17 +97,19 @@ def _relative(root: Path, cwd: Path, name: str) -> str:
 
 def options(args: argparse.Namespace, root: Path, cwd: Path) -> Any:
     """Turn flags into :class:`cml.report.pipeline.Options` (sources, parsed rules)."""
-    from cml.report import direction, gate, sources
+    from cml.report import direction, gate, head, sources
     from cml.report.pipeline import Options
 
     rel = [_relative(root, cwd, f) for f in (*args.metrics, *args.params)]
     metrics, params = rel[: len(args.metrics)], rel[len(args.metrics) :]
     plots = [_relative_spec(root, cwd, s) for s in args.plot]
     confusions = [_relative_spec(root, cwd, s) for s in args.confusion]
-    if metrics or params or plots or confusions:
-        src = sources.from_flags(metrics, params, plots, confusions, root)
-    else:
-        src = sources.discover(root)
+    with head.files_at(root, args.head) as tree:  # --head: REV's files, nothing from the work tree
+        if metrics or params or plots or confusions:
+            src = sources.from_flags(metrics, params, plots, confusions, tree)
+        else:
+            src = sources.discover(tree)
+        pyproject = direction.from_pyproject(tree)
     if src.empty and not args.runs and not args.bench:
         raise UsageError(
             "nothing to report: give --metrics/--params/--plot/--runs/--bench, or add a dvc.yaml"
@@ -111,10 +118,11 @@ def options(args: argparse.Namespace, root: Path, cwd: Path) -> Any:
         gate.parse_rule(e, "warn") for e in args.warn_on
     ]
     flags = direction.from_flags(args.lower_is_better, args.higher_is_better)
-    overrides = direction.merge(flags, direction.from_pyproject(root))
+    overrides = direction.merge(flags, pyproject)
     return Options(
         sources=src,
         base=args.base,
+        head=args.head,
         runs=tuple(args.runs),
         sort_by=args.sort_by,
         show_all=args.show_all,
@@ -147,7 +155,7 @@ def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     forge = session.forge if session else None
     empty = opts.sources.empty
     git_token = "" if empty else _forge.token(args, env, ctx, required=False)  # fetches the base with it
-    base = (None, "none") if empty else baseline.resolve(root, ctx, opts.base, git_token)
+    base = (None, "none") if empty else baseline.resolve(root, ctx, opts.base, git_token, head_rev=opts.head)
     done = pipeline.compute(root, ctx.sha, opts, base, pipeline.stored_lookup(forge, opts.title))
     return _finish(args=args, ctx=ctx, forge=forge, done=done, opts=opts, bench=bench, cwd=cwd)
 
@@ -160,7 +168,7 @@ def _outside_git(args: argparse.Namespace, cwd: Path) -> int:
     from cml.log import logger
     from cml.report import pipeline
 
-    for flag, given in (("--base", args.base), ("--post", args.post)):
+    for flag, given in (("--base", args.base), ("--head", args.head), ("--post", args.post)):
         if given:
             raise UsageError(f"{flag}: {cwd} is not in a git repository, so there is no commit to use")
     opts = options(args, cwd, cwd)
@@ -257,5 +265,8 @@ def _print(
         "images": len(set(local_images(path.read_text(encoding="utf-8")))),
         "posted": None if posted is None else {"action": posted.action, "url": posted.url, "id": posted.id},
         "dropped": dropped,
+        "head": data.head_sha or None,
+        "uncommitted": list(done.uncommitted),
+        "diff": done.diff,
     }
     print(json.dumps(summary))

@@ -2,12 +2,15 @@
 
 Which commit is the baseline:
 
+The head is HEAD, or the commit ``--head REV`` names.
+
 * ``--base REV`` when given;
-* in a PR/MR pipeline, the merge-base of HEAD and the target (``CIContext.base_sha``, else
+* in a PR/MR pipeline, the merge-base of the head and the target (``CIContext.base_sha``, else
   ``origin/<base_ref>``); in a shallow clone the base commit alone is fetched
   (``git fetch --depth=1 origin SHA``) and used as it is when the merge-base cannot be computed;
-* otherwise the merge-base of HEAD and the default branch (``origin/HEAD``, ``main``, ``master``)
-  when that differs from HEAD, else ``HEAD~1`` (the previous commit of a push), else none.
+* otherwise the merge-base of the head and the default branch (``origin/HEAD``, ``main``,
+  ``master``) when that differs from the head, else its parent (the previous commit of a push), else
+  none.
 """
 
 from __future__ import annotations
@@ -53,23 +56,31 @@ class _Origin:
         return commit(self.root, "FETCH_HEAD")
 
     def previous(self, head: str | None) -> str | None:
-        """``HEAD~1``; in a shallow clone that lacks it, deepen the history by one commit first."""
-        found = commit(self.root, "HEAD~1")
-        if found is None and head and git.is_shallow(self.root):
+        """``head``'s first parent; in a shallow clone that lacks it, deepen the history by one commit
+        first. None without a head."""
+        if not head:
+            return None
+        found = commit(self.root, f"{head}~1")
+        if found is None and git.is_shallow(self.root):
             logger.info("fetching the parent of %s from origin for the baseline", head[:7])
             self.fetch(head, "--deepen=1")
-            found = commit(self.root, "HEAD~1")
+            found = commit(self.root, f"{head}~1")
         return found
 
 
-def resolve(root: Path, ctx: CIContext, explicit: str | None, token: str = "") -> tuple[str | None, str]:
-    """The baseline commit's sha (or None) and how it was chosen, for the report header.
+def resolve(
+    root: Path, ctx: CIContext, explicit: str | None, token: str = "", *, head_rev: str | None = None
+) -> tuple[str | None, str]:
+    """The baseline commit's sha (or None) and how it was chosen, for the report header; the head is
+    ``head_rev`` (``--head``, resolved by :func:`cml.report.head.commit`), else HEAD.
 
     ``--base`` naming no commit here or on origin is a UsageError. Fetches go to origin with
     ``token`` in git's environment when origin is https on the forge's server (never in argv).
     """
+    from cml.report.head import commit as head_commit
+
     origin = _Origin(root, ctx, token)
-    head = commit(root, "HEAD")
+    head = head_commit(root, head_rev) if head_rev is not None else commit(root, "HEAD")
     if explicit:
         return _explicit(root, origin, explicit)
     if ctx.base_sha or ctx.base_ref:

@@ -17,6 +17,7 @@ class ReportData:
 
     title: str
     head_sha: str
+    head_label: str = ""  # "`abc1234`", "workspace (uncommitted, on `abc1234`)"; "": the sha
     base_sha: str | None = None
     base_origin: str | None = None  # "git abc1234", "stored report on abc1234"; None: no baseline
     metrics: Sequence[MetricRow] = ()
@@ -70,12 +71,13 @@ def gate_lines(gate: GateResult | None) -> list[str]:
 def header(data: ReportData) -> str:
     """Title, gate result and what the baseline was."""
     lines = [f"## {data.title}", ""]
+    head = data.head_label or f"`{data.head_sha[:7]}`"
     if data.base_origin:
-        lines.append(f"Comparing `{data.head_sha[:7]}` with {data.base_origin}.")
+        lines.append(f"Comparing {head} with {data.base_origin}.")
     elif not data.metrics and not data.params:
         lines.pop()
     else:
-        lines.append(f"No baseline found for `{data.head_sha[:7]}`: showing head values only.")
+        lines.append(f"No baseline found for {head}: showing head values only.")
     lines += [f"> {note}" for note in data.notes]
     gate = gate_lines(data.gate)
     return "\n".join([*lines, *([""] if gate else []), *gate])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cml.errors import CmlError
@@ -16,12 +16,15 @@ from cml.forges import Forge
 from cml.images import Image
 from cml.log import logger
 from cml.markdown import replace_images
-from cml.report import baseline, experiments
+from cml.report import baseline, experiments, jsondiff
 from cml.report.budget import Section, join
 from cml.report.build import ReportData, sections
 from cml.report.diff import metric_rows, param_rows
 from cml.report.gate import GateResult, Rule, evaluate
-from cml.report.snapshot import Snapshot, encode_block, read_snapshot, work_tree
+from cml.report.head import Head
+from cml.report.head import resolve as resolve_head
+from cml.report.jsondiff import Entry
+from cml.report.snapshot import Snapshot, encode_block, read_snapshot
 from cml.report.sources import Sources
 
 
@@ -31,6 +34,7 @@ class Options:
 
     sources: Sources
     base: str | None = None
+    head: str | None = None  #: ``--head REV``; None: the work tree
     runs: tuple[Path, ...] = ()
     sort_by: str | None = None
     show_all: bool = False
@@ -49,6 +53,10 @@ class Computed:
     base_sha: str | None
     data: ReportData
     gate: GateResult
+    diff: dict[str, dict[str, dict[str, Entry]]] = field(
+        default_factory=dict
+    )  #: ``--json``'s ``diff`` (cml.report.jsondiff)
+    uncommitted: tuple[str, ...] = ()  #: tracked inputs differing from the head's commit: a workspace
 
 
 def read_base(
@@ -82,9 +90,12 @@ def compute(
     base: tuple[str | None, str],
     stored: Callable[[str], Snapshot | None] | None,
 ) -> Computed:
-    """Read head (and baseline), compare, evaluate the gate; raises on any bad input."""
+    """Read head (``opts.head``, else the work tree on ``head_sha``) and baseline, compare, evaluate the
+    gate; raises on any bad input. The head's values go into the data block only when they are commit
+    ``head_sha``'s own: not a workspace (:mod:`cml.report.head`), not another commit."""
     base_sha, how = base
-    head = read_snapshot(opts.sources, work_tree(root), "work tree")
+    top = resolve_head(root, opts.head, opts.sources, on=head_sha)
+    head = read_snapshot(opts.sources, top.read, top.origin)
     before = read_base(root, opts.sources, base_sha, stored)
     has_m = before is not None and bool(before.metrics)
     has_p = before is not None and bool(before.params)
@@ -96,22 +107,39 @@ def compute(
     if opts.runs:
         runs = [experiments.load_run(folder) for folder in opts.runs]
         table = experiments.table(runs, opts.sort_by, opts.lower, opts.higher)
+    params = param_rows(before.params if before and has_p else {}, head.params)
+    if top.uncommitted:
+        logger.warning("%s", top.note())
     data = ReportData(
         title=opts.title,
-        head_sha=head_sha,
+        head_sha=top.sha,
+        head_label=top.label(base_sha if before else None),
         base_sha=base_sha if before else None,
         base_origin=_origin(before, base_sha, how),
         metrics=rows,
-        params=param_rows(before.params if before and has_p else {}, head.params),
+        params=params,
         has_base_metrics=has_m,
         has_base_params=has_p,
         show_all=opts.show_all,
         gate=gate,
         experiments=table,
-        notes=opts.sources.notes,
-        data_block=encode_block(head, head_sha),
+        notes=(*opts.sources.notes, *filter(None, [top.note()])),
+        data_block=encode_block(head, top.sha) if _own(top, head_sha) else "",
     )
-    return Computed(head=head, base=before, base_sha=base_sha, data=data, gate=gate)
+    return Computed(
+        head=head,
+        base=before,
+        base_sha=base_sha,
+        data=data,
+        gate=gate,
+        diff=jsondiff.diff(rows, params, opts.sources, show_all=opts.show_all),
+        uncommitted=top.uncommitted,
+    )
+
+
+def _own(head: Head, on: str) -> bool:
+    """Whether ``head``'s values are the own data of commit ``on`` (the run's), to be stored on it."""
+    return bool(head.sha) and head.sha == on and not head.uncommitted
 
 
 def _origin(base: Snapshot | None, sha: str | None, how: str) -> str | None:
