@@ -49,7 +49,7 @@ def links(fake: FakeGitHub, tmp_path: Path) -> dict[str, str]:
 
 
 def _name(link: str) -> str:
-    return link.split("/")[-1].split("?")[0]
+    return link.rsplit("/", maxsplit=1)[-1].split("?", maxsplit=1)[0]
 
 
 def _files(fake: FakeGitHub) -> dict[str, str]:
@@ -74,7 +74,8 @@ def test_gc_keeps_what_recent_comments_link_and_recent_uploads(
     assert "base_tree" not in fake.writes()[0].json
     assert fake.writes()[-1].json == {"sha": head, "force": True}
     [listing] = fake.calls("GET", r"/issues/comments$")
-    assert listing.arg("since") == "2026-06-13T00:00:00Z" and listing.arg("sort") == "updated"
+    assert listing.arg("since") == "2026-06-13T00:00:00Z"
+    assert listing.arg("sort") == "updated"
     assert not fake.calls("POST", "/git/blobs$")  # nothing uploaded again
 
 
@@ -120,8 +121,12 @@ def test_an_upload_landing_meanwhile_is_kept(fake: FakeGitHub, tmp_path: Path, l
     forge.bodies_since = racing  # type: ignore[method-assign]
     fake.requests.clear()
     result = gc(forge, keep_days=7, now=NOW)
-    assert landed[0] in result.kept and landed[0] in _files(fake)
-    assert [r.json["force"] for r in fake.calls("PATCH", "/git/refs/")] == [False, True]  # its upload, then gc
+    assert landed[0] in result.kept
+    assert landed[0] in _files(fake)
+    assert [r.json["force"] for r in fake.calls("PATCH", "/git/refs/")] == [
+        False,
+        True,
+    ]  # its upload, then gc
 
 
 def test_nothing_kept_deletes_the_branch_and_an_upload_makes_it_again(
@@ -131,7 +136,8 @@ def test_nothing_kept_deletes_the_branch_and_an_upload_makes_it_again(
     fake.repos[REPO].commit_comments.clear()
     forge = _forge(fake, tmp_path)
     result = gc(forge, keep_days=1, now=datetime(2026, 7, 1, tzinfo=UTC))
-    assert len(result.removed) == 5 and result.kept == ()
+    assert len(result.removed) == 5
+    assert result.kept == ()
     assert BRANCH not in fake.repos[REPO].refs
     f = png(tmp_path / "f.png", 77)
     forge.upload_assets([f])
@@ -155,7 +161,9 @@ def test_cli_json_and_text(
     writes = len(fake.writes())
     assert cml("assets", "gc", "--keep-days", "3650", "--dry-run", "--json", env=env) == 0
     out: dict[str, Any] = json.loads(capsys.readouterr().out)
-    assert out["dry_run"] is True and out["removed"] == [] and len(out["kept"]) == 5
+    assert out["dry_run"] is True
+    assert out["removed"] == []
+    assert len(out["kept"]) == 5
     assert out["where"] == "branch cml-assets of acme/app"
     assert cml("assets", "gc", "--keep-days", "1", "--dry-run", env=env) == 0
     text = capsys.readouterr().out
