@@ -135,10 +135,14 @@ def test_nothing_kept_deletes_the_branch_and_an_upload_makes_it_again(
     fake.repos[REPO].issue_comments.clear()
     fake.repos[REPO].commit_comments.clear()
     forge = _forge(fake, tmp_path)
+    fake.faults.add("reset_after", method="DELETE", path="/git/refs/")
     result = gc(forge, keep_days=1, now=datetime(2026, 7, 1, tzinfo=UTC))
     assert len(result.removed) == 5
     assert result.kept == ()
     assert BRANCH not in fake.repos[REPO].refs
+    assert [k for _, _, k in fake.faults.fired] == [
+        "reset_after"
+    ]  # its answer was lost, the retry found it gone
     f = png(tmp_path / "f.png", 77)
     forge.upload_assets([f])
     assert list(_files(fake)) == [_name(forge.upload_assets([f])[f])]
