@@ -21,7 +21,7 @@ import functools
 import hashlib
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cml.errors import ForgeError, InputError, StoreMoved
@@ -30,8 +30,6 @@ from cml.forges.github_http import Api
 
 _NEED = "contents: write"
 _ATTEMPTS = 4
-#: Commits walked back from the head to find the newest one older than the cut-off.
-_WALK = 500
 #: What GitHub says when branch protection or a ruleset refuses a ref update (as dependabot-core
 #: matches them: common/lib/dependabot/pull_request_updater/github.rb).
 _PROTECTED = re.compile(
@@ -100,7 +98,7 @@ def stored(api: Api, branch: str, since: datetime) -> AssetStore:
     """The files on ``branch``; a file already in the newest commit before ``since`` carries that
     commit's date, every other one ``since`` itself (it came later).
 
-    Endpoints: ``GET git/ref/heads/B``, ``GET git/commits/{sha}`` back to that commit, ``GET
+    Endpoints: ``GET git/ref/heads/B``, ``GET commits?sha=&until=`` for that commit, ``GET
     git/trees/{sha}`` for the head and it. Raises ForgeError when a tree is too big to list whole.
     """
     where = f"branch {branch} of {api.ctx.repo}"
@@ -128,22 +126,17 @@ def _files(api: Api, commit: str) -> dict[str, str]:
 
 
 def _before(api: Api, head: str, since: datetime) -> tuple[str | None, datetime | None]:
-    """The newest commit on ``head``'s first-parent line committed before ``since``, and its date
-    (``GET git/commits/{sha}`` per commit); (None, None) when there is none within :data:`_WALK`.
+    """The newest commit reachable from ``head`` committed before ``since``, and its date; (None,
+    None) when there is none (``GET /repos/{o}/{r}/commits?sha={head}&until={since}&per_page=1``).
     """
-    sha: str | None = head
-    for _ in range(_WALK):
-        if sha is None:
-            break
-        data = api.call(
-            "GET", f"{api.repo_path}/git/commits/{sha}", what=f"read commit {sha}", need=_NEED
-        ).data
-        when = datetime.fromisoformat(str(data["committer"]["date"]))
-        if when < since:
-            return sha, when
-        parents = data.get("parents") or []
-        sha = str(parents[0]["sha"]) if parents else None
-    return None, None
+    stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    params = {"sha": head, "until": stamp, "per_page": 1}
+    what = f"list commits of the assets branch before {stamp}"
+    found = api.call("GET", f"{api.repo_path}/commits", what=what, need=_NEED, params=params).data
+    if not found:
+        return None, None
+    when = datetime.fromisoformat(str(found[0]["commit"]["committer"]["date"]))
+    return (str(found[0]["sha"]), when) if when < since else (None, None)
 
 
 def prune(api: Api, branch: str, store: AssetStore, keep: frozenset[str]) -> None:

@@ -369,7 +369,7 @@ def _git_routes(
     def commit_obj(repo: Repo, sha: str) -> dict[str, Any]:
         c = repo.commits[sha]
         api = f"{fake.url}/repos/{repo.full_name}/git"
-        person = {"name": "cml", "email": "cml@example.com", "date": c.get("date", "2026-01-01T00:00:00Z")}
+        person = {"name": "cml", "email": "cml@example.com", "date": c["date"]}
         return {
             "sha": sha, "node_id": f"C_{sha[:8]}", "url": f"{api}/commits/{sha}",
             "html_url": f"{fake.root}/{repo.full_name}/commit/{sha}", "author": person, "committer": person,
@@ -389,7 +389,39 @@ def _git_routes(
         sha = git_sha("commit", payload)
         repo.commits[sha] = {"tree": tree, "parents": parents, "message": str(data.get("message", ""))}
         repo.commits[sha]["date"] = fake.now  # committed now, as GitHub does without a committer date
+        repo.commits[sha]["login"] = login
         return Reply(201, commit_obj(repo, sha))
+
+    def list_commits(req: Request, repo: Repo, login: str, kind: str) -> Reply:
+        """``GET /repos/{o}/{r}/commits?sha=&since=&until=``: the commits reachable from ``sha`` (a
+        branch or a commit sha; default ``main``), newest first, "only commits before" ``until`` and
+        after ``since`` (docs.github.com/rest/commits/commits#list-commits); 404 for an unknown start.
+        """
+        start = req.arg("sha") or "main"
+        head = repo.refs.get(f"heads/{start}", start)
+        if head not in repo.commits:
+            return fake.error(404, "Not Found")
+        since, until = req.arg("since"), req.arg("until")
+        found = [
+            sha for sha in ancestors(repo, head)
+            if (not until or stamp(repo.commits[sha]["date"]) < stamp(until))
+            and (not since or stamp(repo.commits[sha]["date"]) >= stamp(since))
+        ]  # fmt: skip
+        found.sort(key=lambda sha: stamp(repo.commits[sha]["date"]), reverse=True)
+        return fake.page(req, [listed_commit(repo, sha) for sha in found])
+
+    def listed_commit(repo: Repo, sha: str) -> dict[str, Any]:
+        """A commit as ``GET commits`` lists it (the ``commit`` schema)."""
+        git = commit_obj(repo, sha)
+        api, html = f"{fake.url}/repos/{repo.full_name}", f"{fake.root}/{repo.full_name}"
+        inner = {k: git[k] for k in ("author", "committer", "message", "tree", "verification")}
+        who = fake.user(repo.commits[sha].get("login", "web-flow"))  # the token's user made it
+        return {
+            "url": f"{api}/commits/{sha}", "sha": sha, "node_id": git["node_id"], "html_url": f"{html}/commit/{sha}",
+            "comments_url": f"{api}/commits/{sha}/comments", "author": who, "committer": who,
+            "commit": {**inner, "url": git["url"], "comment_count": 0},
+            "parents": [{"sha": p["sha"], "url": p["url"], "html_url": p["html_url"]} for p in git["parents"]],
+        }  # fmt: skip
 
     def get_commit(req: Request, repo: Repo, login: str, kind: str, sha: str) -> Reply:
         return Reply(200, commit_obj(repo, sha)) if sha in repo.commits else fake.error(404, "Not Found")
@@ -404,6 +436,7 @@ def _git_routes(
     fake.route("GET", f"{_R}/git/trees/{_SHA}", guarded(False, get_tree))
     fake.route("POST", f"{_R}/git/commits", guarded(True, create_commit))
     fake.route("GET", f"{_R}/git/commits/{_SHA}", guarded(False, get_commit))
+    fake.route("GET", f"{_R}/commits", guarded(False, list_commits))
 
 
 def _check_routes(

@@ -77,6 +77,23 @@ def test_gc_keeps_what_recent_comments_link_and_recent_uploads(
     assert listing.arg("since") == "2026-06-13T00:00:00Z"
     assert listing.arg("sort") == "updated"
     assert not fake.calls("POST", "/git/blobs$")  # nothing uploaded again
+    [older] = fake.calls("GET", r"/repos/acme/app/commits$")  # one request finds what is older
+    assert older.arg("until") == "2026-06-13T00:00:00Z"
+    assert older.arg("per_page") == "1"
+
+
+def test_a_second_gc_builds_on_the_first_root(
+    fake: FakeGitHub, tmp_path: Path, links: dict[str, str]
+) -> None:
+    fake.now = "2026-06-20T00:00:00Z"
+    gc(_forge(fake, tmp_path), keep_days=7, now=NOW)
+    fake.now = "2026-07-01T00:00:00Z"
+    f = png(tmp_path / "f.png", 99)
+    _forge(fake, tmp_path).upload_assets([f])  # on top of the root gc made on June 20
+    result = gc(_forge(fake, tmp_path), keep_days=7, now=datetime(2026, 7, 2, tzinfo=UTC))
+    assert set(result.removed) == {_name(links[n]) for n in "ade"}  # their comments are old now
+    assert len(result.kept) == 1
+    assert set(_files(fake)) == set(result.kept)
 
 
 def test_dry_run_changes_nothing(fake: FakeGitHub, tmp_path: Path, links: dict[str, str]) -> None:
