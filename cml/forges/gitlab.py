@@ -301,11 +301,19 @@ class GitLabForge:
         ``GET .../merge_requests?updated_after=&state=all`` and ``GET .../issues?updated_after=`` (a
         note touches its MR or issue), each one's ``GET .../notes?sort=desc&order_by=updated_at``
         read until older; ``GET .../repository/commits?since=&all=true`` and each one's discussions.
+        A project with merge requests or issues turned off (403/404 on the listing) has no notes there.
         """
         stamp = since.isoformat()
         for parent in (self.project.mergerequests, self.project.issues):
             changed = _listing(parent.list, updated_after=stamp, state="all")
-            for item in self._each(changed, what=f"GET {parent.path}?updated_after"):
+            try:
+                items = list(self._each(changed, what=f"GET {parent.path}?updated_after"))
+            except ForgeError as exc:
+                if exc.status not in (403, 404):
+                    raise
+                logger.info("not reading %s (turned off in this project?): %s", parent.path, exc.message)
+                continue
+            for item in items:
                 yield from self._recent_notes(item.notes, since, what=f"GET {parent.path}/{item.iid}/notes")
         commits = _listing(self.project.commits.list, since=stamp, all=True)
         for commit in self._each(commits, what="GET repository/commits?since"):

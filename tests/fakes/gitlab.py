@@ -59,6 +59,8 @@ class FakeGitLab(FakeServer):
         self.uploads_api: tuple[int, int] = (17, 4)
         #: The fake's clock: when notes are made or edited and files uploaded (ISO 8601).
         self.now = _NOW
+        #: Features turned off on every project (``"issues"``, ``"merge_requests"``): their listings are 403.
+        self.features_off: set[str] = set()
         #: Users whose role on every project is below Maintainer (the uploads list and delete refuse them).
         self.below_maintainer: set[str] = set()
         for method, pattern, fn in (
@@ -454,7 +456,11 @@ class FakeGitLab(FakeServer):
         return self._page(req, found)
 
     def _list_issues(self, req: Request, user: dict[str, Any], project: Project) -> Reply:
-        """``GET /projects/:id/issues?updated_after=``: the fake's issues are those with notes."""
+        """``GET /projects/:id/issues?updated_after=``: the fake's issues are those with notes; 403 when
+        the project has issues turned off (the feature's access level "disabled").
+        """
+        if "issues" in self.features_off:
+            return self.error(403, "403 Forbidden")
         found = []
         for noun, iid in project.notes:
             updated = self._touched(project, noun, iid, "2000-01-01T00:00:00.000Z")

@@ -124,3 +124,12 @@ def test_cli_json(
     assert out["where"] == "uploads of group/project"
     assert out["removed"] == []
     assert sorted(out["kept"]) == sorted(names.values())
+
+
+def test_issues_turned_off_are_skipped(
+    fake: FakeGitLab, project: Project, env: dict[str, str], names: dict[str, str]
+) -> None:
+    fake.features_off.add("issues")
+    result = gc(_forge(env), keep_days=7, now=NOW)
+    assert set(result.removed) == {names["b"], names["c"]}
+    assert fake.calls("GET", r"/issues$")  # asked, refused (403), skipped
