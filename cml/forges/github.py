@@ -186,10 +186,10 @@ class GitHubForge:
                 yield str(raw.get("body") or "")
 
     def linked_assets(self, body: str) -> set[str]:
-        """Asset names ``body`` links on this repository's assets branch."""
+        """Asset names ``body`` links (see :func:`.github_assets.linked_names`)."""
         from cml.forges import github_assets
 
-        return github_assets.linked_names(self.ctx.server_url, self.ctx.repo, body)
+        return github_assets.linked_names(body)
 
     def remove_assets(self, store: AssetStore, keep: frozenset[str]) -> None:
         """Rewrite the assets branch as one root commit of the kept files (see :func:`.github_assets.prune`)."""

@@ -17,7 +17,6 @@ leaves it; what the rewrite removes is the files from the branch, which clones n
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import re
 from collections.abc import Sequence
@@ -80,18 +79,17 @@ def link(server_url: str, repo: str, commit: str | None, name: str) -> str:
     return f"{server_url}/{repo}/blob/{commit}/{name}?raw=true"
 
 
-@functools.lru_cache(maxsize=8)
-def _links(server_url: str, repo: str) -> re.Pattern[str]:
-    """What :func:`link` writes, at any commit or ref, ``blob`` or ``raw``, any case of host and name."""
-    root = f"{re.escape(server_url.rstrip('/'))}/{re.escape(repo)}"
-    return re.compile(
-        rf"{root}/(?:blob|raw)/[^/\s?#)]+/(?P<name>[0-9a-f]{{64}}\.[A-Za-z0-9]+)", re.IGNORECASE
-    )
+#: An asset name at the end of a URL path (``.../<sha256>.<ext>``), however it was reached.
+_LINKED = re.compile(r"/(?P<name>[0-9a-fA-F]{64}\.[A-Za-z0-9]+)(?![\w.-])")
 
 
-def linked_names(server_url: str, repo: str, body: str) -> set[str]:
-    """The asset names ``body`` links as :func:`link` writes them (names lower-cased, as stored)."""
-    return {m["name"].lower() for m in _links(server_url, repo).finditer(body)}
+def linked_names(body: str) -> set[str]:
+    """The asset names ``body`` links, lower-cased as stored: every URL path that ends in a content
+    name, not only :func:`link`'s own form. A repository renamed or transferred since (GitHub redirects
+    the old name), a ``raw/`` or ``raw.githubusercontent.com`` form all still show the image, so they
+    keep it; a name is a sha256, so an unrelated link never matches a stored file by chance.
+    """
+    return {m["name"].lower() for m in _LINKED.finditer(body)}
 
 
 def stored(api: Api, branch: str, since: datetime) -> AssetStore:

@@ -209,5 +209,10 @@ def test_links_are_recognised_as_cml_writes_them(fake: FakeGitHub, tmp_path: Pat
     name = _name(link)
     root = fake.html_root
     assert forge.linked_assets(f"![x]({link})") == {name}
-    assert linked_names(root, REPO, f'<img src="{root}/{REPO}/raw/cml-assets/{name}">') == {name}
-    assert linked_names(root, REPO, f"{root}/other/repo/blob/{'1' * 40}/{name}?raw=true") == set()
+    assert linked_names(f'<img src="{root}/{REPO}/raw/cml-assets/{name}">') == {name}
+    moved = f"{root}/old-owner/app/blob/{'1' * 40}/{name.upper()}?raw=true"  # renamed since: GitHub redirects
+    assert linked_names(moved) == {name}
+    assert linked_names(f"https://raw.githubusercontent.com/acme/app/{'1' * 40}/{name}") == {name}
+    assert (
+        linked_names(f"{name} /{name[1:]} /{name}_x") == set()
+    )  # not after a slash, not 64 digits, not an end
