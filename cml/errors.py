@@ -57,6 +57,10 @@ class ForgeError(CmlError):
         self.body = body
 
 
+class StoreMoved(ForgeError):
+    """Assets changed between reading and pruning them (an upload landed); nothing was removed."""
+
+
 class AuthError(ForgeError):
     """The token is missing, revoked, or lacks the permission for this call."""
 

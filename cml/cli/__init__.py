@@ -22,7 +22,7 @@ from cml.log import logger, redact, setup
 DEBUG_HELP = "log every call (redacted) and show tracebacks"
 
 #: Command modules, in the order ``cml --help`` lists them.
-COMMANDS: tuple[str, ...] = ("comment", "publish", "report", "check", "run", "runner", "bench")
+COMMANDS: tuple[str, ...] = ("comment", "publish", "report", "check", "run", "runner", "bench", "assets")
 
 
 class _Parser(argparse.ArgumentParser):

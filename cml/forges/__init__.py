@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -60,6 +61,28 @@ class Status:
         return self.title[:STATUS_DESCRIPTION_CHARS]
 
 
+@dataclass(frozen=True, kw_only=True)
+class StoredAsset:
+    """One file the forge keeps for comments' images: the ``name`` links carry, when it was stored
+    (at the latest), and the forge's own handle on it (a blob sha, an upload id, a path).
+    """
+
+    name: str
+    stored_at: datetime
+    key: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssetStore:
+    """Everything the forge keeps for comments' images, read at one moment; ``version`` names that
+    moment where the forge has one (the assets branch's head commit on GitHub), else "".
+    """
+
+    where: str
+    assets: tuple[StoredAsset, ...]
+    version: str = ""
+
+
 class Forge(Protocol):
     """What cml needs from a forge. Every method retries transient faults itself."""
 
@@ -105,6 +128,27 @@ class Forge(Protocol):
         """Report a gate result on commit ``sha`` (GitHub: a check run; GitLab: a commit status).
 
         Returns the URL of what was created.
+        """
+        ...
+
+    def stored_assets(self, since: datetime) -> AssetStore:
+        """What :meth:`upload_assets` has stored; a file stored at ``since`` or later may carry that
+        date instead of its own (the forge need not look further back to tell it is recent).
+        """
+        ...
+
+    def bodies_since(self, since: datetime) -> Iterator[str]:
+        """The body of every comment in the project updated at ``since`` or later (more is harmless)."""
+        ...
+
+    def linked_assets(self, body: str) -> set[str]:
+        """The names of stored assets that ``body`` links, as :meth:`upload_assets` writes links."""
+        ...
+
+    def remove_assets(self, store: AssetStore, keep: frozenset[str]) -> None:
+        """Remove every asset of ``store`` whose name is not in ``keep``; what is kept stays linkable.
+
+        Raises :class:`cml.errors.ForgeError` (the store left as it was where the forge can promise it).
         """
         ...
 

@@ -9,12 +9,13 @@ ours) and one ``PATCH`` (or a ``POST`` and a full read of the pages).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from cml.ci import CIContext
 from cml.errors import AuthError, ForgeError
-from cml.forges import COMMENT_LIMITS, Comment, Status, Target
+from cml.forges import COMMENT_LIMITS, AssetStore, Comment, Status, Target
 from cml.forges.github_http import Api
 
 _PER_PAGE = 100
@@ -155,6 +156,45 @@ class GitHubForge:
         from cml.forges import github_assets
 
         return github_assets.upload(self.api, self.assets_branch, paths)
+
+    def stored_assets(self, since: datetime) -> AssetStore:
+        """The files on the assets branch (see :func:`.github_assets.stored`)."""
+        from cml.forges import github_assets
+
+        return github_assets.stored(self.api, self.assets_branch, since)
+
+    def bodies_since(self, since: datetime) -> Iterator[str]:
+        """Issue and PR comments updated since ``since``, then commit comments updated since then.
+
+        ``GET /repos/{o}/{r}/issues/comments?since=&sort=updated`` (GitHub filters), then every page of
+        ``GET /repos/{o}/{r}/comments`` (no ``since`` there: filtered here on ``updated_at``).
+        """
+        from cml.forges import github_pages
+
+        stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        params = {"since": stamp, "sort": "updated", "direction": "asc", "per_page": _PER_PAGE}
+        path = f"{self.api.repo_path}/issues/comments"
+        need = "issues: read, pull-requests: read"
+        for raw in github_pages.items(self.api, path, what="list issue comments", need=need, params=params):
+            yield str(raw.get("body") or "")
+        path, params = f"{self.api.repo_path}/comments", {"per_page": _PER_PAGE}
+        for raw in github_pages.items(
+            self.api, path, what="list commit comments", need="contents: read", params=params
+        ):
+            if datetime.fromisoformat(str(raw.get("updated_at") or raw["created_at"])) >= since:
+                yield str(raw.get("body") or "")
+
+    def linked_assets(self, body: str) -> set[str]:
+        """Asset names ``body`` links (see :func:`.github_assets.linked_names`)."""
+        from cml.forges import github_assets
+
+        return github_assets.linked_names(body)
+
+    def remove_assets(self, store: AssetStore, keep: frozenset[str]) -> None:
+        """Rewrite the assets branch as one root commit of the kept files (see :func:`.github_assets.prune`)."""
+        from cml.forges import github_assets
+
+        github_assets.prune(self.api, self.assets_branch, store, keep)
 
     def set_status(self, sha: str, status: Status) -> str:
         """A check run (``POST /repos/{o}/{r}/check-runs``); when refused, a commit status."""

@@ -6,6 +6,12 @@ one commit for all of them, then move the branch (non-force; when another run mo
 again on the new head). A branch protected by a rule or ruleset is a clean error naming the fix.
 Links are commit-pinned blob URLs on the repository's own host, so an image is exactly as private
 as the repository.
+
+Pruning (``cml assets gc``, :func:`stored` and :func:`prune`) rewrites the branch as one new root
+commit holding the kept files (their blobs reused, nothing uploaded) and moves the branch last,
+with ``force``: a failure before that leaves the branch as it was. Links already posted stay
+pinned to the commit they were made on, which GitHub goes on serving by its sha after the branch
+leaves it; what the rewrite removes is the files from the branch, which clones no longer fetch.
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ import base64
 import hashlib
 import re
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
-from cml.errors import ForgeError, InputError
+from cml.errors import ForgeError, InputError, StoreMoved
+from cml.forges import AssetStore, StoredAsset
 from cml.forges.github_http import Api
 
 _NEED = "contents: write"
@@ -60,9 +68,115 @@ def upload(api: Api, branch: str, paths: Sequence[Path]) -> dict[Path, str]:
         missing = {p: n for p, n in names.items() if n not in present}
         commit = _commit(api, head, tree, missing) if missing else head
         if commit is None or commit == head or _move(api, branch, head, commit):
-            base = f"{api.ctx.server_url}/{api.ctx.repo}/blob/{commit}"
-            return {path: f"{base}/{name}?raw=true" for path, name in names.items()}
+            return {
+                path: link(api.ctx.server_url, api.ctx.repo, commit, name) for path, name in names.items()
+            }
     raise ForgeError(f"could not update branch {branch} of {api.ctx.repo}: it kept moving")
+
+
+def link(server_url: str, repo: str, commit: str | None, name: str) -> str:
+    """The link a comment carries for asset ``name``: its blob at ``commit``, served raw."""
+    return f"{server_url}/{repo}/blob/{commit}/{name}?raw=true"
+
+
+#: An asset name at the end of a URL path (``.../<sha256>.<ext>``), however it was reached.
+_LINKED = re.compile(r"/(?P<name>[0-9a-fA-F]{64}\.[A-Za-z0-9]+)(?![\w.-])")
+
+
+def linked_names(body: str) -> set[str]:
+    """The asset names ``body`` links, lower-cased as stored: every URL path that ends in a content
+    name, not only :func:`link`'s own form. A repository renamed or transferred since (GitHub redirects
+    the old name), a ``raw/`` or ``raw.githubusercontent.com`` form all still show the image, so they
+    keep it; a name is a sha256, so an unrelated link never matches a stored file by chance.
+    """
+    return {m["name"].lower() for m in _LINKED.finditer(body)}
+
+
+def stored(api: Api, branch: str, since: datetime) -> AssetStore:
+    """The files on ``branch``; a file already in the newest commit before ``since`` carries that
+    commit's date, every other one ``since`` itself (it came later).
+
+    Endpoints: ``GET git/ref/heads/B``, ``GET commits?sha=&until=`` for that commit, ``GET
+    git/trees/{sha}`` for the head and it. Raises ForgeError when a tree is too big to list whole.
+    """
+    where = f"branch {branch} of {api.ctx.repo}"
+    head = _head(api, branch)
+    if head is None:
+        return AssetStore(where=where, assets=())
+    files = _files(api, head)
+    old, when = _before(api, head, since)
+    earlier = _files(api, old) if old else {}
+    assets = tuple(
+        StoredAsset(name=name, key=blob, stored_at=when if when and name in earlier else since)
+        for name, blob in sorted(files.items())
+    )
+    return AssetStore(where=where, assets=assets, version=head)
+
+
+def _files(api: Api, commit: str) -> dict[str, str]:
+    """``{path: blob sha}`` of ``commit``'s tree (``GET git/trees/{commit}``); ForgeError if truncated."""
+    data = api.call(
+        "GET", f"{api.repo_path}/git/trees/{commit}", what="read the assets tree", need=_NEED
+    ).data
+    if data.get("truncated"):
+        raise ForgeError(f"the assets tree at {commit} of {api.ctx.repo} is too big for GitHub to list whole")
+    return {e["path"]: e["sha"] for e in data.get("tree", []) if e.get("type") == "blob"}
+
+
+def _before(api: Api, head: str, since: datetime) -> tuple[str | None, datetime | None]:
+    """The newest commit reachable from ``head`` committed before ``since``, and its date; (None,
+    None) when there is none (``GET /repos/{o}/{r}/commits?sha={head}&until={since}&per_page=1``).
+    """
+    stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    params = {"sha": head, "until": stamp, "per_page": 1}
+    what = f"list commits of the assets branch before {stamp}"
+    found = api.call("GET", f"{api.repo_path}/commits", what=what, need=_NEED, params=params).data
+    if not found:
+        return None, None
+    when = datetime.fromisoformat(str(found[0]["commit"]["committer"]["date"]))
+    return (str(found[0]["sha"]), when) if when < since else (None, None)
+
+
+def prune(api: Api, branch: str, store: AssetStore, keep: frozenset[str]) -> None:
+    """Make ``branch`` one new root commit holding the kept files of ``store`` (none: delete it).
+
+    Endpoints: ``POST git/trees`` (no ``base_tree``: only the kept blobs), ``POST git/commits`` (no
+    parents), ``GET git/ref/heads/B`` then ``PATCH git/refs/heads/B`` with ``force`` (or ``DELETE``).
+    The branch moves last. Raises StoreMoved when the branch is no longer at ``store.version``
+    (nothing changed), ForgeError when a rule protects it or a call fails (the branch left as it was).
+    """
+    kept = [a for a in store.assets if a.name in keep]
+    gone = len(store.assets) - len(kept)
+    commit = _root(api, kept, gone) if kept else None
+    if _head(api, branch) != store.version:
+        raise StoreMoved(f"branch {branch} of {api.ctx.repo} moved while cml pruned it")
+    ref = f"{api.repo_path}/git/refs/heads/{branch}"
+    try:
+        if commit is None:
+            api.call("DELETE", ref, what=f"delete branch {branch}", need=_NEED, idempotent=True)
+        else:
+            body = {"sha": commit, "force": True}
+            api.call("PATCH", ref, what=f"rewrite branch {branch}", need=_NEED, body=body)
+    except ForgeError as exc:
+        if exc.status in (403, 422) and _PROTECTED.search(f"{exc.message} {exc.body}"):
+            raise _protected(api, branch, exc) from None
+        if commit is None and exc.status == 422 and _head(api, branch) is None:
+            return  # our own delete landed and its answer was lost: the retry found nothing to delete
+        raise
+
+
+def _root(api: Api, kept: Sequence[StoredAsset], gone: int) -> str:
+    """A tree of ``kept`` (their existing blobs) and a parentless commit of it; returns the commit's sha."""
+    entries = [{"path": a.name, "mode": "100644", "type": "blob", "sha": a.key} for a in kept]
+    tree = api.call(
+        "POST", f"{api.repo_path}/git/trees", what="create tree", need=_NEED, body={"tree": entries},
+        idempotent=True,
+    ).data  # fmt: skip
+    body = {"message": f"cml assets gc: {len(kept)} kept, {gone} removed", "tree": tree["sha"], "parents": []}
+    done = api.call(
+        "POST", f"{api.repo_path}/git/commits", what="create commit", need=_NEED, body=body, idempotent=True
+    ).data
+    return str(done["sha"])
 
 
 def _head(api: Api, branch: str) -> str | None:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from cml.ci import CIContext
 from cml.errors import ConfigError, ForgeError
-from cml.forges import COMMENT_LIMITS, Comment, Status, Target, retry
+from cml.forges import COMMENT_LIMITS, AssetStore, Comment, Status, StoredAsset, Target, retry
 from cml.forges.errors import GitLabErrors
 from cml.log import logger
 
@@ -268,6 +269,89 @@ class GitLabForge:
         content = getattr(got, "content", None)
         return isinstance(content, bytes) and up.digest(content) == digest
 
+    def stored_assets(self, since: datetime) -> AssetStore:
+        """The project's uploads (``GET /projects/:id/uploads``, GitLab 17.2+, Maintainer role).
+
+        Raises ForgeError naming the role when GitLab refuses (403) or lacks the route (404).
+        """
+        path = f"/projects/{self.project.encoded_id}/uploads"
+        listing = lambda: iter(self.gl.http_list(path, iterator=True, **_OURS))  # noqa: E731
+        try:
+            raw = list(self._each(listing, what="GET uploads"))
+        except ForgeError as exc:
+            if exc.status not in (403, 404):
+                raise
+            raise ForgeError(
+                f"GET {path}: GitLab would not list the project's uploads ({exc.status})",
+                status=exc.status,
+                body=exc.body,
+                hint="listing and deleting uploads needs GitLab 17.2 or later and a token with the Maintainer role",
+            ) from None
+        assets = tuple(
+            StoredAsset(
+                name=str(u["filename"]), key=str(u["id"]), stored_at=datetime.fromisoformat(u["created_at"])
+            )
+            for u in raw
+        )
+        return AssetStore(where=f"uploads of {self.ctx.repo}", assets=assets)
+
+    def bodies_since(self, since: datetime) -> Iterator[str]:
+        """Notes updated since ``since`` on MRs and issues updated since then, and on commits since then.
+
+        ``GET .../merge_requests?updated_after=&state=all`` and ``GET .../issues?updated_after=`` (a
+        note touches its MR or issue), each one's ``GET .../notes?sort=desc&order_by=updated_at``
+        read until older; ``GET .../repository/commits?since=&all=true`` and each one's discussions.
+        A project with merge requests or issues turned off (403/404 on the listing) has no notes there.
+        """
+        stamp = since.isoformat()
+        for parent in (self.project.mergerequests, self.project.issues):
+            changed = _listing(parent.list, updated_after=stamp, state="all")
+            try:
+                items = list(self._each(changed, what=f"GET {parent.path}?updated_after"))
+            except ForgeError as exc:
+                if exc.status not in (403, 404):
+                    raise
+                logger.info("not reading %s (turned off in this project?): %s", parent.path, exc.message)
+                continue
+            for item in items:
+                yield from self._recent_notes(item.notes, since, what=f"GET {parent.path}/{item.iid}/notes")
+        commits = _listing(self.project.commits.list, since=stamp, all=True)
+        for commit in self._each(commits, what="GET repository/commits?since"):
+            threads = self.project.commits.get(commit.id, lazy=True).discussions.list
+            for disc in self._all_pages(threads, what=f"GET commits/{commit.id}/discussions"):
+                for note in disc.attributes.get("notes", []):
+                    if datetime.fromisoformat(note["updated_at"]) >= since:
+                        yield str(note.get("body") or "")
+
+    def _recent_notes(self, notes: Any, since: datetime, *, what: str) -> Iterator[str]:
+        """Bodies of ``notes`` updated since ``since``, newest first, stopping at the first older one."""
+        for note in self._each(_listing(notes.list, sort="desc", order_by="updated_at"), what=what):
+            if datetime.fromisoformat(note.attributes["updated_at"]) < since:
+                return
+            yield str(note.attributes.get("body") or "")
+
+    def linked_assets(self, body: str) -> set[str]:
+        """The file names of the uploads ``body`` links (uploads are matched by name: safe, never too few)."""
+        from cml.forges import gitlab_uploads
+
+        return gitlab_uploads.linked_names(body)
+
+    def remove_assets(self, store: AssetStore, keep: frozenset[str]) -> None:
+        """``DELETE /projects/:id/uploads/:upload_id`` (Maintainer) for each upload not kept; 404 = gone."""
+        for asset in store.assets:
+            if asset.name in keep:
+                continue
+            path = f"/projects/{self.project.encoded_id}/uploads/{asset.key}"
+            try:
+                self._run(
+                    functools.partial(self.gl.http_delete, path, **_OURS),
+                    what=f"DELETE uploads/{asset.key}",
+                    method="DELETE",
+                )
+            except ForgeError as exc:
+                if exc.status != 404:
+                    raise
+
     def set_status(self, sha: str, status: Status) -> str:
         """Set commit status ``status.name`` on ``sha`` (``POST /projects/:id/statuses/:sha``).
 
@@ -283,6 +367,11 @@ class GitLabForge:
         statuses = self.project.commits.get(sha, lazy=True).statuses
         got = self._run(lambda: statuses.create(data, **_OURS), what=f"POST statuses/{sha}", method="POST")
         return str(got.attributes.get("target_url") or f"{self.web_url}/-/commit/{sha}")
+
+
+def _listing(fn: Callable[..., Any], **params: Any) -> Callable[[], Iterator[Any]]:
+    """A starter for :meth:`GitLabForge._each`: ``fn(iterator=True, **params)`` as an iterator."""
+    return lambda: iter(fn(iterator=True, **params, **_OURS))
 
 
 def root_url(ctx: CIContext) -> str:

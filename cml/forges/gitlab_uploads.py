@@ -25,11 +25,14 @@ import hashlib
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import unquote
 
 _HEX = 32
 _LINK = re.compile(
     rf"/uploads/(?P<secret>[0-9a-f]{{32}})/(?P<name>[A-Za-z0-9._+-]*-(?P<digest>[0-9a-f]{{{_HEX}}})\.[A-Za-z0-9]+)"
 )
+#: Any project upload a note links, as ``POST /projects/:id/uploads`` answers its ``url``.
+_ANY = re.compile(r"/uploads/[0-9a-f]{32}/(?P<name>[^/\s)\]\"'<>?#]+)")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
 
 
@@ -57,3 +60,8 @@ def earlier_links(bodies: Iterable[str]) -> dict[str, str]:
 def key(sha256: str) -> str:
     """The part of a content hash that upload names carry."""
     return sha256[:_HEX]
+
+
+def linked_names(body: str) -> set[str]:
+    """The file names of the project uploads ``body`` links (``/uploads/<secret>/<name>``, decoded)."""
+    return {unquote(match["name"]) for match in _ANY.finditer(body)}

@@ -5,7 +5,7 @@ Layout::
     .cml/comments/<target>.json     every comment on a target (id, author, body)
     .cml/comments/<target>.last     the highest id given out (a deleted comment's id is not reused)
     .cml/comments/<target>/<id>.md  each comment's markdown, as posted
-    .cml/assets/<sha256>.<ext>      uploaded images, named by content
+    .cml/assets/<sha256>.<ext>      uploaded images, named by content (mtime: last stored)
     .cml/preview/<target>.html      what a forge would show, images included
 
 No network, no token. Concurrent writers are serialised with a lock file.
@@ -17,15 +17,17 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from cml.ci import CIContext
 from cml.errors import ForgeError, InputError
-from cml.forges import COMMENT_LIMITS, Comment, Status, Target
+from cml.forges import COMMENT_LIMITS, AssetStore, Comment, Status, StoredAsset, Target
 
 _PAGE_CSS = """
 body{font:15px/1.5 -apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:980px;margin:2em auto;
@@ -37,6 +39,24 @@ table{border-collapse:collapse}td,th{border:1px solid #d0d7de;padding:4px 10px}
 th{background:#f6f8fa}img{max-width:100%}code,pre{background:#f6f8fa;border-radius:4px}
 pre{padding:1em;overflow:auto}
 """
+
+#: What :meth:`LocalForge.upload_assets` links: ``../assets/<sha256>.<ext>``.
+_ASSET_LINK = re.compile(r"assets/(?P<name>[0-9a-f]{64}\.[A-Za-z0-9]+)")
+
+
+def _mtime(path: Path) -> datetime:
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+
+
+def _read(store: Path) -> list[dict[str, Any]]:
+    """The comments kept in ``store`` (none when it is missing); InputError when it is not JSON."""
+    try:
+        data = json.loads(store.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except ValueError as exc:
+        raise InputError(f"{store}: not valid JSON ({exc}); move it away to start afresh") from exc
+    return list(data)
 
 
 class LocalForge:
@@ -64,14 +84,7 @@ class LocalForge:
         return self.root / "comments" / f"{self._slug(target)}.json"
 
     def _load(self, target: Target) -> list[dict[str, Any]]:
-        path = self._store(target)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return []
-        except ValueError as exc:
-            raise InputError(f"{path}: not valid JSON ({exc}); move it away to start afresh") from exc
-        return list(data)
+        return _read(self._store(target))
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -169,14 +182,45 @@ class LocalForge:
         """Copy each file to ``.cml/assets/`` under its content hash; links are relative to the preview."""
         links: dict[Path, str] = {}
         assets = self.root / "assets"
-        assets.mkdir(parents=True, exist_ok=True)
-        for path in paths:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            name = f"{digest}{path.suffix.lower()}"
-            if not (assets / name).exists():
-                shutil.copyfile(path, assets / name)
-            links[path] = f"../assets/{name}"
+        with self._locked():
+            assets.mkdir(parents=True, exist_ok=True)
+            for path in paths:
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                name = f"{digest}{path.suffix.lower()}"
+                if (assets / name).exists():
+                    os.utime(assets / name)  # stored again now: ``cml assets gc`` counts it as recent
+                else:
+                    shutil.copyfile(path, assets / name)
+                links[path] = f"../assets/{name}"
         return links
+
+    def stored_assets(self, since: datetime) -> AssetStore:
+        """The files in ``.cml/assets/``, each stored when it was last written (its mtime)."""
+        folder = self.root / "assets"
+        files = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+        assets = tuple(StoredAsset(name=p.name, key=str(p), stored_at=_mtime(p)) for p in files)
+        return AssetStore(where=str(folder), assets=assets)
+
+    def bodies_since(self, since: datetime) -> Iterator[str]:
+        """Every comment on each target whose store changed since ``since`` (local comments carry no date)."""
+        folder = self.root / "comments"
+        for store in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            if _mtime(store) >= since:
+                yield from (str(raw.get("body") or "") for raw in _read(store))
+
+    def linked_assets(self, body: str) -> set[str]:
+        """The asset names ``body`` links (``../assets/<sha256>.<ext>``)."""
+        return {m["name"] for m in _ASSET_LINK.finditer(body)}
+
+    def remove_assets(self, store: AssetStore, keep: frozenset[str]) -> None:
+        """Delete the files of ``store`` not kept, under the forge's lock; one written again since
+        ``store`` was read (an upload reused it) stays.
+        """
+        with self._locked():
+            for asset in store.assets:
+                path = Path(asset.key)
+                if asset.name not in keep and path.is_file() and _mtime(path) == asset.stored_at:
+                    path.unlink()
 
     def set_status(self, sha: str, status: Status) -> str:
         """Record the status in ``.cml/statuses.json`` (one entry per sha and name)."""

@@ -70,6 +70,8 @@ class FakeGitHub(FakeServer):
         #: Rewrites the ``Link`` relations a page sends, ``(request, [(rel, url)]) -> [(rel, url)]``:
         #: a fault that points ``next`` at another host or back at a page already sent.
         self.rewrite_links: Callable[[Request, list[tuple[str, str]]], list[tuple[str, str]]] | None = None
+        #: The fake's clock: when a comment is made or edited and a commit committed (ISO 8601, UTC).
+        self.now = _NOW
         self._routes()
 
     # ---- state helpers -------------------------------------------------------------------------
@@ -111,11 +113,24 @@ class FakeGitHub(FakeServer):
         """Make ``branch`` refuse every ref update (and creation), as a ruleset or branch protection does."""
         self.repos[full_name].protected[branch] = rule
 
-    def add_issue_comment(self, full_name: str, number: int, body: str, login: str) -> dict[str, Any]:
-        """Seed a comment as ``login`` (no request logged)."""
+    def add_issue_comment(
+        self, full_name: str, number: int, body: str, login: str, *, at: str | None = None
+    ) -> dict[str, Any]:
+        """Seed a comment as ``login``, made and last edited ``at`` (default: the clock; no request logged)."""
         self.users.setdefault(login, self.next_id())
         raw = self._new_comment(self.repos[full_name], body, login, issue=number)
+        raw["created_at"] = raw["updated_at"] = at or self.now
         self.repos[full_name].issue_comments.append(raw)
+        return raw
+
+    def add_commit_comment(
+        self, full_name: str, sha: str, body: str, login: str, *, at: str | None = None
+    ) -> dict[str, Any]:
+        """Seed a comment on commit ``sha`` as ``login``, made ``at`` (default: the clock)."""
+        self.users.setdefault(login, self.next_id())
+        raw = self._new_comment(self.repos[full_name], body, login, sha=sha)
+        raw["created_at"] = raw["updated_at"] = at or self.now
+        self.repos[full_name].commit_comments.append(raw)
         return raw
 
     @property
@@ -164,8 +179,8 @@ class FakeGitHub(FakeServer):
             "node_id": f"IC_{cid}",
             "body": body,
             "user": self.user(login),
-            "created_at": _NOW,
-            "updated_at": _NOW,
+            "created_at": self.now,
+            "updated_at": self.now,
             "author_association": "OWNER" if login == repo.full_name.split("/")[0] else "NONE",
         }
         if issue is not None:

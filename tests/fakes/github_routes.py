@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tests.fakes.http import Reply, Request
@@ -91,7 +92,8 @@ def register(fake: FakeGitHub) -> None:
             body = body_of(req)
             if isinstance(body, Reply):
                 return body
-            found["body"], found["updated_at"] = body, "2026-01-01T00:00:01Z"
+            found["body"] = body
+            found["updated_at"] = "2026-01-01T00:00:01Z" if fake.now == gh._NOW else fake.now
             return Reply(200, fake.public(found))
 
         return handler
@@ -110,6 +112,28 @@ def register(fake: FakeGitHub) -> None:
             return Reply(204)
 
         return handler
+
+    def repo_issue_comments(req: Request, repo: Repo, login: str, kind: str) -> Reply:
+        """``GET /repos/{o}/{r}/issues/comments?sort=&direction=&since=``: every issue and PR comment.
+
+        docs.github.com/rest/issues/comments#list-issue-comments-for-a-repository: ``sort`` is
+        ``created`` (default) or ``updated``, ``direction`` ``asc`` or ``desc`` (ignored without
+        ``sort``), ``since`` keeps comments "updated after the given time" (ISO 8601); others are 422.
+        """
+        sort, direction, since = req.arg("sort", "created"), req.arg("direction"), req.arg("since")
+        if sort not in ("created", "updated") or direction not in (None, "asc", "desc"):
+            return fake.error(
+                422, "Validation Failed", errors=[{"resource": "IssueComment", "code": "invalid"}]
+            )
+        found = [c for c in repo.issue_comments if not since or stamp(c["updated_at"]) >= stamp(since)]
+        found.sort(key=lambda c: (stamp(c[f"{sort}_at"]), c["id"]), reverse=direction == "desc")
+        return fake.page(req, found)
+
+    def repo_commit_comments(req: Request, repo: Repo, login: str, kind: str) -> Reply:
+        """``GET /repos/{o}/{r}/comments``: every commit comment, oldest first, no filter
+        (docs.github.com/rest/commits/comments#list-commit-comments-for-a-repository).
+        """
+        return fake.page(req, list(repo.commit_comments))
 
     def list_commit_comments(req: Request, repo: Repo, login: str, kind: str, sha: str) -> Reply:
         return fake.page(req, [c for c in repo.commit_comments if c["_sha"] == sha])
@@ -173,6 +197,8 @@ def register(fake: FakeGitHub) -> None:
 
     fake.route("GET", "/user", get_user)
     fake.route("POST", "/api/graphql" if fake.prefix == "/api/v3" else "/graphql", graphql)
+    fake.route("GET", f"{_R}/issues/comments", guarded(False, repo_issue_comments))
+    fake.route("GET", f"{_R}/comments", guarded(False, repo_commit_comments))
     fake.route("GET", f"{_R}/issues/(?P<number>[0-9]+)/comments", guarded(False, list_issue_comments))
     fake.route("POST", f"{_R}/issues/(?P<number>[0-9]+)/comments", guarded(True, create_issue_comment))
     fake.route("PATCH", f"{_R}/issues/comments/(?P<cid>[0-9]+)", guarded(True, edit_in("issue_comments")))
@@ -262,6 +288,17 @@ def _git_routes(
         repo.refs[ref] = sha
         return Reply(200, ref_obj(repo, ref))
 
+    def delete_ref(req: Request, repo: Repo, login: str, kind: str, ref: str) -> Reply:
+        """``DELETE git/refs/{ref}``: 204; 422 "Reference does not exist" when it is not there
+        (docs.github.com/rest/git/refs#delete-a-reference); a protected branch refuses.
+        """
+        if ref not in repo.refs:
+            return fake.error(422, "Reference does not exist")
+        if (no := refused(repo, ref, creating=False)) is not None:
+            return no
+        del repo.refs[ref]
+        return Reply(204)
+
     def create_blob(req: Request, repo: Repo, login: str, kind: str) -> Reply:
         data = req.json or {}
         try:
@@ -332,7 +369,7 @@ def _git_routes(
     def commit_obj(repo: Repo, sha: str) -> dict[str, Any]:
         c = repo.commits[sha]
         api = f"{fake.url}/repos/{repo.full_name}/git"
-        person = {"name": "cml", "email": "cml@example.com", "date": "2026-01-01T00:00:00Z"}
+        person = {"name": "cml", "email": "cml@example.com", "date": c["date"]}
         return {
             "sha": sha, "node_id": f"C_{sha[:8]}", "url": f"{api}/commits/{sha}",
             "html_url": f"{fake.root}/{repo.full_name}/commit/{sha}", "author": person, "committer": person,
@@ -351,7 +388,40 @@ def _git_routes(
         payload = json.dumps([tree, parents, data.get("message"), len(repo.commits)]).encode()
         sha = git_sha("commit", payload)
         repo.commits[sha] = {"tree": tree, "parents": parents, "message": str(data.get("message", ""))}
+        repo.commits[sha]["date"] = fake.now  # committed now, as GitHub does without a committer date
+        repo.commits[sha]["login"] = login
         return Reply(201, commit_obj(repo, sha))
+
+    def list_commits(req: Request, repo: Repo, login: str, kind: str) -> Reply:
+        """``GET /repos/{o}/{r}/commits?sha=&since=&until=``: the commits reachable from ``sha`` (a
+        branch or a commit sha; default ``main``), newest first, "only commits before" ``until`` and
+        after ``since`` (docs.github.com/rest/commits/commits#list-commits); 404 for an unknown start.
+        """
+        start = req.arg("sha") or "main"
+        head = repo.refs.get(f"heads/{start}", start)
+        if head not in repo.commits:
+            return fake.error(404, "Not Found")
+        since, until = req.arg("since"), req.arg("until")
+        found = [
+            sha for sha in ancestors(repo, head)
+            if (not until or stamp(repo.commits[sha]["date"]) < stamp(until))
+            and (not since or stamp(repo.commits[sha]["date"]) >= stamp(since))
+        ]  # fmt: skip
+        found.sort(key=lambda sha: stamp(repo.commits[sha]["date"]), reverse=True)
+        return fake.page(req, [listed_commit(repo, sha) for sha in found])
+
+    def listed_commit(repo: Repo, sha: str) -> dict[str, Any]:
+        """A commit as ``GET commits`` lists it (the ``commit`` schema)."""
+        git = commit_obj(repo, sha)
+        api, html = f"{fake.url}/repos/{repo.full_name}", f"{fake.root}/{repo.full_name}"
+        inner = {k: git[k] for k in ("author", "committer", "message", "tree", "verification")}
+        who = fake.user(repo.commits[sha].get("login", "web-flow"))  # the token's user made it
+        return {
+            "url": f"{api}/commits/{sha}", "sha": sha, "node_id": git["node_id"], "html_url": f"{html}/commit/{sha}",
+            "comments_url": f"{api}/commits/{sha}/comments", "author": who, "committer": who,
+            "commit": {**inner, "url": git["url"], "comment_count": 0},
+            "parents": [{"sha": p["sha"], "url": p["url"], "html_url": p["html_url"]} for p in git["parents"]],
+        }  # fmt: skip
 
     def get_commit(req: Request, repo: Repo, login: str, kind: str, sha: str) -> Reply:
         return Reply(200, commit_obj(repo, sha)) if sha in repo.commits else fake.error(404, "Not Found")
@@ -359,12 +429,14 @@ def _git_routes(
     fake.route("GET", f"{_R}/git/ref/(?P<ref>.+)", guarded(False, get_ref))
     fake.route("POST", f"{_R}/git/refs", guarded(True, create_ref))
     fake.route("PATCH", f"{_R}/git/refs/(?P<ref>.+)", guarded(True, update_ref))
+    fake.route("DELETE", f"{_R}/git/refs/(?P<ref>.+)", guarded(True, delete_ref))
     fake.route("POST", f"{_R}/git/blobs", guarded(True, create_blob))
     fake.route("GET", f"{_R}/git/blobs/{_SHA}", guarded(False, get_blob))
     fake.route("POST", f"{_R}/git/trees", guarded(True, create_tree))
     fake.route("GET", f"{_R}/git/trees/{_SHA}", guarded(False, get_tree))
     fake.route("POST", f"{_R}/git/commits", guarded(True, create_commit))
     fake.route("GET", f"{_R}/git/commits/{_SHA}", guarded(False, get_commit))
+    fake.route("GET", f"{_R}/commits", guarded(False, list_commits))
 
 
 def _check_routes(
@@ -412,6 +484,11 @@ def _check_routes(
 
     fake.route("POST", f"{_R}/check-runs", guarded(True, create_check_run))
     fake.route("POST", f"{_R}/statuses/{_SHA}", guarded(True, create_status))
+
+
+def stamp(text: str) -> datetime:
+    """An ISO 8601 time as GitHub parses ``since`` (``Z`` or an offset)."""
+    return datetime.fromisoformat(text)
 
 
 def private_user(fake: FakeGitHub, login: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import itertools
 import mimetypes
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
@@ -36,6 +37,8 @@ class Project:
     notes: dict[tuple[str, int], list[dict[str, Any]]] = field(default_factory=dict)
     discussions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     uploads: list[dict[str, Any]] = field(default_factory=list)
+    #: When each commit was made (ISO 8601); a commit without one was made at the fake's ``now``.
+    commit_dates: dict[str, str] = field(default_factory=dict)
     statuses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
@@ -54,6 +57,12 @@ class FakeGitLab(FakeServer):
         self.external_url: str | None = None
         #: The GitLab version whose uploads API the fake serves (download by secret came in 17.4).
         self.uploads_api: tuple[int, int] = (17, 4)
+        #: The fake's clock: when notes are made or edited and files uploaded (ISO 8601).
+        self.now = _NOW
+        #: Features turned off on every project (``"issues"``, ``"merge_requests"``): their listings are 403.
+        self.features_off: set[str] = set()
+        #: Users whose role on every project is below Maintainer (the uploads list and delete refuse them).
+        self.below_maintainer: set[str] = set()
         for method, pattern, fn in (
             ("GET", r"/api/v4/user", self._user),
             ("GET", _P, self._project),
@@ -79,6 +88,11 @@ class FakeGitLab(FakeServer):
                 self._update_discussion_note,
             ),
             ("POST", _P + r"/uploads", self._upload),
+            ("GET", _P + r"/uploads", self._list_uploads),
+            ("DELETE", _P + r"/uploads/(?P<uid>\d+)", self._delete_upload),
+            ("GET", _P + r"/merge_requests", self._list_mrs),
+            ("GET", _P + r"/issues", self._list_issues),
+            ("GET", _P + r"/repository/commits", self._list_commits),
             ("GET", _P + r"/uploads/(?P<secret>[0-9a-f]{32})/(?P<filename>[^/]+)", self._download),
             ("POST", _P + r"/statuses/(?P<sha>\w+)", self._set_status),
             ("GET", _P + r"/repository/commits/(?P<sha>\w+)/statuses", self._list_statuses),
@@ -133,7 +147,9 @@ class FakeGitLab(FakeServer):
         if source is not None:
             source.commits.add(sha)
         mr = {"id": next(self._ids), "iid": iid, "project_id": project.id, "title": f"MR {iid}"}
-        mr.update(state=state, sha=sha, web_url=f"{project.web_url}/-/merge_requests/{iid}", created_at=_NOW)
+        mr.update(
+            state=state, sha=sha, web_url=f"{project.web_url}/-/merge_requests/{iid}", created_at=self.now
+        )
         mr.update(source_project_id=(source or project).id, target_project_id=project.id)
         mr.update(source_branch=source_branch, target_branch="main")
         project.mrs[iid] = mr
@@ -225,7 +241,9 @@ class FakeGitLab(FakeServer):
     ) -> dict[str, Any]:
         kind = {"merge_requests": "MergeRequest", "issues": "Issue", "commit": "Commit"}[noun]
         note = {"id": next(self._ids), "type": None, "body": body, "attachment": None, "author": dict(user)}
-        note.update(created_at=_NOW, updated_at=_NOW, system=system, noteable_type=kind, resolvable=False)
+        note.update(
+            created_at=self.now, updated_at=self.now, system=system, noteable_type=kind, resolvable=False
+        )
         note.update(confidential=False, internal=False, noteable_iid=iid if noun != "commit" else None)
         return note
 
@@ -291,7 +309,7 @@ class FakeGitLab(FakeServer):
         body = self._body(req)
         if not body:
             return Reply(400, {"message": "400 Bad request - body is missing"})
-        note.update(body=body, updated_at=_NOW)
+        note.update(body=body, updated_at=self.now)
         return Reply(200, note)
 
     def _delete_note(self, req: Request, user: dict[str, Any], project: Project, iid: str, nid: str) -> Reply:
@@ -380,8 +398,86 @@ class FakeGitLab(FakeServer):
             "full_path": f"/-/project/{project.id}{url}",
             "markdown": f"![{alt}]({url})" if image else f"[{name}]({url})",
         }
-        project.uploads.append({**upload, "content": parts[0].get_payload(decode=True)})
+        content = parts[0].get_payload(decode=True)
+        uploader = {k: user[k] for k in ("id", "name", "username")}
+        extra = {"filename": name, "size": len(content), "created_at": self.now, "uploaded_by": uploader}
+        project.uploads.append({**upload, **extra, "content": content})
         return Reply(201, upload)
+
+    def _maintainer(self, user: dict[str, Any]) -> Reply | None:
+        """403 unless ``user`` is at least Maintainer (docs.gitlab.com/api/project_markdown_uploads:
+        "List uploads" and "Delete an uploaded file by ID" need the Maintainer or Owner role).
+        """
+        if user["username"] in self.below_maintainer:
+            return self.error(403, "403 Forbidden")
+        return None
+
+    def _list_uploads(self, req: Request, user: dict[str, Any], project: Project) -> Reply:
+        """``GET /projects/:id/uploads``: ``id``, ``size``, ``filename``, ``created_at``, ``uploaded_by``,
+        "sorted by created_at in descending order" (no secret, so no link) -- GitLab 17.2+.
+        """
+        if self.uploads_api < (17, 2):
+            return self.error(404, "404 Not Found")
+        if (no := self._maintainer(user)) is not None:
+            return no
+        keys = ("id", "size", "filename", "created_at", "uploaded_by")
+        listed = sorted(project.uploads, key=lambda u: (u["created_at"], u["id"]), reverse=True)
+        return self._page(req, [{k: u[k] for k in keys} for u in listed])
+
+    def _delete_upload(self, req: Request, user: dict[str, Any], project: Project, uid: str) -> Reply:
+        """``DELETE /projects/:id/uploads/:upload_id``: 204, 404 when there is none (Maintainer)."""
+        if (no := self._maintainer(user)) is not None:
+            return no
+        for upload in project.uploads:
+            if upload["id"] == int(uid):
+                project.uploads.remove(upload)
+                return Reply(204)
+        return self.error(404, "404 Upload Not Found")
+
+    @staticmethod
+    def _after(req: Request, name: str, when: str) -> bool:
+        """True when ``when`` is at or after the request's ``name`` filter (or it has none)."""
+        limit = req.arg(name)
+        return not limit or datetime.fromisoformat(when) >= datetime.fromisoformat(limit)
+
+    def _touched(self, project: Project, noun: str, iid: int, created: str) -> str:
+        """An MR's or issue's ``updated_at``: a note made or edited on it touches it, as GitLab's do."""
+        stamps = [created, *(n["updated_at"] for n in project.notes.get((noun, iid), []))]
+        return max(stamps, key=datetime.fromisoformat)
+
+    def _list_mrs(self, req: Request, user: dict[str, Any], project: Project) -> Reply:
+        """``GET /projects/:id/merge_requests?state=&updated_after=`` (docs.gitlab.com/api/merge_requests)."""
+        state = req.arg("state", "all")
+        found = []
+        for mr in project.mrs.values():
+            updated = self._touched(project, "merge_requests", mr["iid"], mr["created_at"])
+            if state in ("all", mr["state"]) and self._after(req, "updated_after", updated):
+                found.append({**mr, "updated_at": updated})
+        return self._page(req, found)
+
+    def _list_issues(self, req: Request, user: dict[str, Any], project: Project) -> Reply:
+        """``GET /projects/:id/issues?updated_after=``: the fake's issues are those with notes; 403 when
+        the project has issues turned off (the feature's access level "disabled").
+        """
+        if "issues" in self.features_off:
+            return self.error(403, "403 Forbidden")
+        found = []
+        for noun, iid in project.notes:
+            updated = self._touched(project, noun, iid, "2000-01-01T00:00:00.000Z")
+            if noun == "issues" and self._after(req, "updated_after", updated):
+                found.append(
+                    {"id": iid + 90_000, "iid": iid, "project_id": project.id, "updated_at": updated}
+                )
+        return self._page(req, found)
+
+    def _list_commits(self, req: Request, user: dict[str, Any], project: Project) -> Reply:
+        """``GET /projects/:id/repository/commits?since=&all=`` (docs.gitlab.com/api/commits)."""
+        found = []
+        for sha in sorted(project.commits):
+            when = project.commit_dates.get(sha, self.now)
+            if self._after(req, "since", when):
+                found.append({"id": sha, "short_id": sha[:8], "created_at": when, "committed_date": when})
+        return self._page(req, found)
 
     def _download(
         self, req: Request, user: dict[str, Any], project: Project, secret: str, filename: str

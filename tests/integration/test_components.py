@@ -47,6 +47,9 @@ LAUNCH_RULES = [
         '&& $CI_PIPELINE_SOURCE != "merge_request_event"'
     },
 ]
+#: Jobs for scheduled pipelines alone (housekeeping: nothing to do for a push or a merge request).
+SCHEDULED_JOBS = {"cml-assets-gc"}
+SCHEDULED_RULES = [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
 INPUT = re.compile(r"\$\[\[\s*inputs\.([\w-]+)\s*\]\]")
 
 
@@ -102,6 +105,7 @@ def test_every_job_takes_its_stage_from_an_input_and_runs_once_per_push(path: Pa
         assert INPUT.fullmatch(job["stage"]), f"{job_name}: stage from an input"
         assert INPUT.fullmatch(job["image"]), f"{job_name}: image from an input"
         wanted = LAUNCH_RULES if job_name in LAUNCH_JOBS else RULES
+        wanted = SCHEDULED_RULES if job_name in SCHEDULED_JOBS else wanted
         assert job["rules"] == wanted, f"{job_name}: the documented MR-or-default-branch rules"
         assert job_name.startswith("cml-")
 
