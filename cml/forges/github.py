@@ -152,7 +152,7 @@ class GitHubForge:
         self.api.call("DELETE", path, what=what, need=self._need(target), idempotent=True)
 
     def upload_assets(self, paths: Sequence[Path]) -> dict[Path, str]:
-        """Commit the files by content hash to the assets branch; links are commit-pinned blob URLs."""
+        """Commit the files by content hash to the assets branch; links are blob URLs on the branch."""
         from cml.forges import github_assets
 
         return github_assets.upload(self.api, self.assets_branch, paths)

@@ -4,14 +4,14 @@ Git Data API only (no clone, no push): read the branch head and its tree, create
 file not already there, one tree (on top of the head's *tree*, as ``base_tree`` is documented) and
 one commit for all of them, then move the branch (non-force; when another run moved it first, build
 again on the new head). A branch protected by a rule or ruleset is a clean error naming the fix.
-Links are commit-pinned blob URLs on the repository's own host, so an image is exactly as private
-as the repository.
+Links are blob URLs on the repository's own host at the *branch* (``/blob/cml-assets/<sha256>.png``),
+so an image is exactly as private as the repository. A name is its content's hash, so what a link
+shows never changes; and a link never depends on a commit that pruning makes unreachable.
 
 Pruning (``cml assets gc``, :func:`stored` and :func:`prune`) rewrites the branch as one new root
 commit holding the kept files (their blobs reused, nothing uploaded) and moves the branch last,
-with ``force``: a failure before that leaves the branch as it was. Links already posted stay
-pinned to the commit they were made on, which GitHub goes on serving by its sha after the branch
-leaves it; what the rewrite removes is the files from the branch, which clones no longer fetch.
+with ``force``: a failure before that leaves the branch as it was. Every link names the branch, so
+a kept file goes on showing in every comment that links it, and a removed one stops showing.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from cml.errors import ForgeError, InputError, StoreMoved
 from cml.forges import AssetStore, StoredAsset
@@ -54,7 +55,7 @@ def _check(paths: Sequence[Path]) -> None:
 
 
 def upload(api: Api, branch: str, paths: Sequence[Path]) -> dict[Path, str]:
-    """Store ``paths`` on ``branch`` in one commit; return each file's commit-pinned link.
+    """Store ``paths`` on ``branch`` in one commit; return each file's link (by branch, see :func:`link`).
 
     Raises InputError for SVG or missing files (before any request), AuthError without
     ``contents: write``. Endpoints: ``GET git/ref``, ``GET git/trees``, ``POST git/blobs``,
@@ -69,14 +70,19 @@ def upload(api: Api, branch: str, paths: Sequence[Path]) -> dict[Path, str]:
         commit = _commit(api, head, tree, missing) if missing else head
         if commit is None or commit == head or _move(api, branch, head, commit):
             return {
-                path: link(api.ctx.server_url, api.ctx.repo, commit, name) for path, name in names.items()
+                path: link(api.ctx.server_url, api.ctx.repo, branch, name) for path, name in names.items()
             }
     raise ForgeError(f"could not update branch {branch} of {api.ctx.repo}: it kept moving")
 
 
-def link(server_url: str, repo: str, commit: str | None, name: str) -> str:
-    """The link a comment carries for asset ``name``: its blob at ``commit``, served raw."""
-    return f"{server_url}/{repo}/blob/{commit}/{name}?raw=true"
+def link(server_url: str, repo: str, branch: str, name: str) -> str:
+    """The link a comment carries for asset ``name``: its blob on ``branch``, served raw.
+
+    By branch, not by commit: ``cml assets gc`` rewrites the branch as a new root commit, after which
+    the commits that earlier links named are unreachable and GitHub may drop them; the name is the
+    content's sha256, so the file a link shows can never change under it.
+    """
+    return f"{server_url}/{repo}/blob/{quote(branch)}/{name}?raw=true"
 
 
 #: An asset name at the end of a URL path (``.../<sha256>.<ext>``), however it was reached.

@@ -60,7 +60,7 @@ def test_a_second_run_adds_an_image_on_top_of_the_branch(
     assert tree_post.json["base_tree"] == state.commits[first]["tree"]  # a tree sha, not the commit
     [posted] = state.issue_comments
     for path in (a, c):
-        assert f"/blob/{second}/{_name(path)}?raw=true" in str(posted["body"])
+        assert f"/blob/cml-assets/{_name(path)}?raw=true" in str(posted["body"])
 
 
 @pytest.mark.parametrize("rule", ["ruleset", "classic"])
