@@ -7,6 +7,7 @@ into the output folder; :func:`write` writes ``report.md``. Posting lives in the
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -81,6 +82,9 @@ def compute(root: Path, head_sha: str, opts: Options, base: tuple[str | None, st
     base_sha, how = base
     head = read_snapshot(opts.sources, work_tree(root), "work tree")
     before = read_base(root, opts.sources, base_sha, stored)
+    base_is_head = base_sha is not None and base_sha == head_sha
+    if base_is_head and before is not None and _same(before, head):
+        before = None  # the commit compared with itself: nothing to compare
     has_m = before is not None and bool(before.metrics)
     has_p = before is not None and bool(before.params)
     rows = metric_rows(
@@ -96,6 +100,7 @@ def compute(root: Path, head_sha: str, opts: Options, base: tuple[str | None, st
         head_sha=head_sha,
         base_sha=base_sha if before else None,
         base_origin=_origin(before, base_sha, how),
+        base_is_head=base_is_head,
         metrics=rows,
         params=param_rows(before.params if before and has_p else {}, head.params),
         has_base_metrics=has_m,
@@ -107,6 +112,15 @@ def compute(root: Path, head_sha: str, opts: Options, base: tuple[str | None, st
         data_block=encode_block(head, head_sha),
     )
     return Computed(head=head, base=before, base_sha=base_sha, data=data, gate=gate)
+
+
+def _same(a: Snapshot, b: Snapshot) -> bool:
+    """True when two snapshots hold the same metrics, params and plot data (NaN equal to NaN)."""
+
+    def text(s: Snapshot) -> str:
+        return json.dumps([s.metrics, s.params, s.records], sort_keys=True, default=str)
+
+    return text(a) == text(b)
 
 
 def _origin(base: Snapshot | None, sha: str | None, how: str) -> str | None:

@@ -352,3 +352,19 @@ def test_stored_metrics_with_committed_params(repo: Path, cml: Cml, monkeypatch:
     assert "(metrics from the report stored on that commit)" in report
     assert "| acc      | 0.8    | 0.7    | ↓ -0.1 🔴 | -12.5% |" in report
     assert "| lr      | 0.1 → 0.2     |" in report
+
+
+def test_a_base_that_is_the_head_commit_is_no_comparison(project: Path, cml: Cml) -> None:
+    head = git(project, "rev-parse", "HEAD")[:7]
+    code, out, _ = cml(*FLAGS, "--base", "HEAD", "--json")
+    assert code == 0
+    assert json.loads(out)["baseline"] is None
+    report = (project / "cml-report" / "report.md").read_text()
+    assert f"No baseline: the base is this commit (`{head}`), so there is nothing to compare with." in report
+    assert "Comparing" not in report
+    # A work tree that differs from its commit is compared with it, and says so.
+    write(project, {"metrics.json": json.dumps({"accuracy": 0.5, "loss": 0.25, "eval": {"f1": 0.8}})})
+    assert cml(*FLAGS, "--base", "HEAD")[0] == 0
+    report = (project / "cml-report" / "report.md").read_text()
+    assert f"Comparing the work tree with its own commit `{head}`, --base HEAD." in report
+    assert "| accuracy | 0.87   | 0.5    |" in report
