@@ -58,6 +58,7 @@ def test_update_posts_once_with_private_images(
     html = preview.read_text()
     assert '<img src="../assets/' in html
     assert "<table>" in html
+    assert '"Noto Color Emoji","Apple Color Emoji","Segoe UI Emoji"' in html  # 🟢/🔴 in colour
     assert (preview.parent / html.split('<img src="')[1].split('"')[0]).is_file()
 
 
