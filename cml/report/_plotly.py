@@ -21,6 +21,8 @@ BLUES = ("#f7fbff", "#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#217
 MAX_ANNOTATED = 20
 
 Dict = dict[str, Any]
+#: A logarithmic axis labelled once a decade, as powers of ten (not "100μ").
+_LOG: Dict = {"type": "log", "dtick": 1, "exponentformat": "power"}
 
 
 def _is_base(series: Series) -> bool:
@@ -103,7 +105,7 @@ def _layout(fig: Figure) -> Dict:
         "showlegend": not heatmap,
         "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
         "barmode": "group",
-        "xaxis": {**_axis(fig.x_label, category=category), **({"type": "log"} if fig.x_log else {})},
+        "xaxis": {**_axis(fig.x_label, category=category), **(_LOG if fig.x_log else {})},
         "yaxis": _axis(fig.y_label, category=heatmap),
     }
     if heatmap:
