@@ -57,40 +57,55 @@ def assemble(sections: Sequence[Section], limit: int, where: str) -> tuple[str, 
     Going up from the lowest priority (the later one among equals), a section with a short form is
     shortened to it, one without is dropped; if that is not enough, the shortened ones are dropped
     in the same order. Returns the markdown and the titles of the dropped sections, in report order.
-    Lengths are summed per step, never re-joined.
+    Lengths are counted, not re-joined, per step: linear in the report's size (plus sorting).
     """
     kept = [i for i, s in enumerate(sections) if s.body.strip()]
     bodies = {i: sections[i].body for i in kept}
-    sizes = {i: len(b.strip("\n")) for i, b in bodies.items()}
     order = sorted(
         (i for i in kept if sections[i].priority < REQUIRED), key=lambda i: (sections[i].priority, -i)
     )
+    size = _Size(total=sum(len(sections[i].body.strip("\n")) for i in kept), count=len(kept), where=where)
     gone: set[int] = set()
-
-    def fits() -> bool:
-        return _length(sizes, sections, gone, where) <= limit
-
     for i in order:
-        if fits():
+        if size.length() <= limit:
             break
         if sections[i].short.strip():
             bodies[i] = shortened(sections[i], where)
-            sizes[i] = len(bodies[i])
+            size.total += len(bodies[i]) - len(sections[i].body.strip("\n"))
         else:
             gone.add(i)
+            size.drop(len(bodies[i].strip("\n")), sections[i].title)
     for i in order:
-        if fits():
+        if size.length() <= limit:
             break
-        gone.add(i)
+        if i not in gone:
+            gone.add(i)
+            size.drop(len(bodies[i].strip("\n")), sections[i].title)
     text = _join([bodies[i] for i in kept if i not in gone])
     dropped = [sections[i].title for i in sorted(gone)]
     return (text + "\n" + dropped_note(dropped, where) + "\n" if gone else text), dropped
 
 
-def _length(sizes: dict[int, int], sections: Sequence[Section], gone: set[int], where: str) -> int:
-    """The length :func:`assemble` would return with bodies of ``sizes`` less the ``gone`` ones."""
-    left = [n for i, n in sizes.items() if i not in gone]
-    size = sum(left) + 2 * max(len(left) - 1, 0) + 1
-    if gone:
-        size += len(dropped_note([sections[i].title for i in sorted(gone)], where)) + 2
-    return size
+@dataclass(kw_only=True)
+class _Size:
+    """The running length of what :func:`assemble` would return: kept bodies, separators, the note."""
+
+    total: int  # the kept bodies' lengths
+    count: int  # how many are kept
+    where: str
+    gone: int = 0
+    titles: int = 0  # the dropped titles' lengths
+
+    def drop(self, body: int, title: str) -> None:
+        self.total, self.count, self.gone, self.titles = (
+            self.total - body,
+            self.count - 1,
+            self.gone + 1,
+            self.titles + len(title),
+        )
+
+    def length(self) -> int:
+        size = self.total + 2 * max(self.count - 1, 0) + 1
+        if self.gone:
+            size += len(dropped_note([], self.where)) + self.titles + 2 * (self.gone - 1) + 2
+        return size
