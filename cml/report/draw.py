@@ -63,7 +63,7 @@ def draw(done: Computed, opts: Options, out_dir: Path) -> ReportData:
     placed = [(f.title, _rel(p, out_dir), o) for f, p, o in zip(figs, paths, owners, strict=True)]
     images = [(t, p) for t, p, o in placed if o == "Plots"]
     extra = [
-        (title, "\n\n".join([md, _side_by_side([(t, p) for t, p, o in placed if o == title])]))
+        (title, "\n\n".join([md.rstrip("\n"), _side_by_side([(t, p) for t, p, o in placed if o == title])]))
         for title, md in extra
     ]
     return replace(done.data, images=images, extra=extra, notes=notes)
