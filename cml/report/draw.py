@@ -39,20 +39,20 @@ def draw(done: Computed, opts: Options, out_dir: Path) -> ReportData:
     notes = list(done.data.notes)
     extra: list[tuple[str, str]] = []
     figs: list[Any] = []
-    owners: list[str] = []
+    owners: list[int] = []  # -1: the Plots section, else the index of a confusion section in ``extra``
     try:
         for spec, lines in drawn:
             views = figures.views(spec, lines)
             figs += views
-            owners += ["Plots"] * len(views)
-        for c, (head, base) in zip(confusions, pairs, strict=True):
+            owners += [-1] * len(views)
+        for i, (c, (head, base)) in enumerate(zip(confusions, pairs, strict=True)):
             title = _confusion_title(c, confusions)
             md, heatmaps = _confusion().section(
                 head, base, title=title, figure=c.title or "confusion matrix", normalized=c.normalized
             )
             extra.append((title, md))
             figs += heatmaps
-            owners += [title] * len(heatmaps)
+            owners += [i] * len(heatmaps)
         paths = figures.plots_module().render(figs, out_dir) if figs else []
     except InputError:
         raise
@@ -61,10 +61,10 @@ def draw(done: Computed, opts: Options, out_dir: Path) -> ReportData:
         notes.append(f"Plots not rendered: {exc.message}")
         return replace(done.data, notes=notes, extra=extra)
     placed = [(f.title, _rel(p, out_dir), o) for f, p, o in zip(figs, paths, owners, strict=True)]
-    images = [(t, p) for t, p, o in placed if o == "Plots"]
+    images = [(t, p) for t, p, o in placed if o == -1]
     extra = [
-        (title, "\n\n".join([md.rstrip("\n"), _side_by_side([(t, p) for t, p, o in placed if o == title])]))
-        for title, md in extra
+        (title, "\n\n".join([md.rstrip("\n"), _side_by_side([(t, p) for t, p, o in placed if o == i])]))
+        for i, (title, md) in enumerate(extra)
     ]
     return replace(done.data, images=images, extra=extra, notes=notes)
 

@@ -4,14 +4,21 @@ ROC view, the confusion colour scale, and each plot drawn once."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
 from cml.report import figures
 from cml.report._plotly import to_plotly
+from cml.report.build import ReportData
 from cml.report.confusion import section
+from cml.report.draw import draw
+from cml.report.gate import GateResult
+from cml.report.pipeline import Computed, Options
 from cml.report.readers import Record
-from cml.report.sources import PlotSpec, parse_plot, sklearn
+from cml.report.snapshot import Snapshot
+from cml.report.sources import ConfusionSpec, PlotSpec, Sources, parse_plot, sklearn
+from tests.fakes import plots as standin
 
 LOG = {"log.csv": [{"epoch": 1, "acc": 0.5, "loss": 1.0}, {"epoch": 2, "acc": 0.75, "loss": 0.5}]}
 
@@ -134,3 +141,33 @@ def test_confusion_colour_scale_keeps_one_error_visible() -> None:
     # On a linear scale the lone error would be 1/500 of the way up: as white as 0 to the eye.
     assert 1 / 500 < 0.01 < one
     assert math.isclose(trace["z"][0][0], 1.0)
+
+
+def test_draw_draws_each_plot_and_confusion_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    standin.install(monkeypatch)
+    preds = [
+        {"actual": "a", "predicted": "a"},
+        {"actual": "a", "predicted": "b"},
+        {"actual": "b", "predicted": "b"},
+    ]
+    records = {**LOG, "preds.json": preds}
+    sources = Sources(
+        plots=(
+            parse_plot("log.csv:epoch:loss"),
+            PlotSpec(title="Loss", kind="line", series=(("log.csv", "epoch", "loss"),)),
+        ),
+        confusions=(
+            ConfusionSpec(path="preds.json", actual="actual", predicted="predicted"),
+            ConfusionSpec(path="preds.json", actual="actual", predicted="predicted", title="Errors"),
+            ConfusionSpec(path="preds.json", actual="predicted", predicted="actual"),
+        ),
+    )
+    snap = Snapshot(records=records, origin="work tree")
+    data = ReportData(title="R", head_sha="a" * 40)
+    done = Computed(head=snap, base=snap, base_sha="b" * 40, data=data, gate=GateResult(checks=()))
+    out = draw(done, Options(sources=sources), tmp_path)
+    assert [title for title, _ in out.images] == ["Loss"]  # the flag and dvc.yaml's plot: one figure
+    assert [title for title, _ in out.extra] == ["Errors", "Confusion matrix"]
+    for _, markdown in out.extra:  # each section shows its own base and head, side by side
+        assert markdown.count('<img src="') == 2
+    assert len(list(tmp_path.glob("*.png"))) == 1 + 2 * 2
