@@ -12,7 +12,8 @@ extras=${2:-}
 export DEBIAN_FRONTEND=noninteractive
 
 apt-get update -qq
-set -- ca-certificates git fonts-liberation
+# fonts-noto-color-emoji: Chromium draws the report's 🟢/🔴 in colour (the local forge's HTML preview).
+set -- ca-certificates git fonts-liberation fonts-noto-color-emoji
 if ! command -v python3 >/dev/null 2>&1; then
   set -- "$@" python3 python3-venv
 elif ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then

@@ -30,7 +30,8 @@ from cml.errors import ForgeError, InputError
 from cml.forges import COMMENT_LIMITS, AssetStore, Comment, Status, StoredAsset, Target
 
 _PAGE_CSS = """
-body{font:15px/1.5 -apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:980px;margin:2em auto;
+body{font:15px/1.5 -apple-system,"Segoe UI",Helvetica,Arial,sans-serif,"Noto Color Emoji","Apple Color Emoji",
+"Segoe UI Emoji";max-width:980px;margin:2em auto;
 padding:0 1em;color:#1f2328}
 .comment{border:1px solid #d0d7de;border-radius:6px;margin:1.5em 0}
 .comment>header{background:#f6f8fa;border-bottom:1px solid #d0d7de;padding:.5em 1em;color:#59636e}

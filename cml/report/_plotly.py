@@ -21,6 +21,8 @@ BLUES = ("#f7fbff", "#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#217
 MAX_ANNOTATED = 20
 
 Dict = dict[str, Any]
+#: A logarithmic axis labelled once a decade, as powers of ten (not "100μ").
+_LOG: Dict = {"type": "log", "dtick": 1, "exponentformat": "power"}
 
 
 def _is_base(series: Series) -> bool:
@@ -30,8 +32,8 @@ def _is_base(series: Series) -> bool:
 
 def _color(fig: Figure, series: Series) -> str:
     """Grey/blue for a lone base/head pair; else a head's colour, shared by its dashed baseline."""
-    heads = [s.name for s in fig.series if not _is_base(s)]
-    name = series.name.removesuffix(" (base)") if _is_base(series) else series.name
+    heads = [s.name.removesuffix(" (head)") for s in fig.series if not _is_base(s)]
+    name = series.name.removesuffix(" (base)").removesuffix(" (head)")
     if series.name in ("base", "head") or len(heads) == 1:
         return BASE_COLOR if _is_base(series) else HEAD_COLOR
     index = heads.index(name) if name in heads else fig.series.index(series)
@@ -59,7 +61,7 @@ def _trace(fig: Figure, series: Series, index: int) -> Dict:
 
 def _heatmap(fig: Figure) -> Dict:
     labels = [str(v) for v in fig.series[0].x]
-    return {
+    trace: Dict = {
         "type": "heatmap",
         "z": [list(row) for row in fig.z or []],
         "x": labels,
@@ -69,6 +71,12 @@ def _heatmap(fig: Figure) -> Dict:
         "textfont": {"size": 14},
         "colorbar": {"title": {"text": "count"}, "outlinewidth": 0},
     }
+    if fig.text is not None:  # z is a 0..1 shade: white only at 0, then from BLUES[2] up
+        shades = [[0.0, "#ffffff"], [1e-6, BLUES[2]]]
+        shades += [[(i - 2) / (len(BLUES) - 3), c] for i, c in enumerate(BLUES) if i > 2]
+        trace.update(text=[list(row) for row in fig.text], zmin=0, zmax=1, colorscale=shades, showscale=False)
+        trace["texttemplate"] = "%{text}" if len(labels) <= MAX_ANNOTATED else ""
+    return trace
 
 
 def _axis(title: str, *, category: bool) -> Dict:
@@ -97,7 +105,7 @@ def _layout(fig: Figure) -> Dict:
         "showlegend": not heatmap,
         "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
         "barmode": "group",
-        "xaxis": _axis(fig.x_label, category=category),
+        "xaxis": {**_axis(fig.x_label, category=category), **(_LOG if fig.x_log else {})},
         "yaxis": _axis(fig.y_label, category=heatmap),
     }
     if heatmap:

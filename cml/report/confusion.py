@@ -1,11 +1,13 @@
 """Confusion matrix section: accuracy, per-class precision / recall / F1 / support with deltas vs base.
 
-Pure: (actual, predicted) pairs in, markdown and a heatmap :class:`~cml.report.plots.Figure` out.
-Undefined ratios (no predictions of a class, no actual members) count as 0, as scikit-learn does.
+Pure: (actual, predicted) pairs in, markdown and heatmap :class:`~cml.report.plots.Figure` s (base
+and head, shaded on one scale) out. Undefined ratios (no predictions of a class, no actual members)
+count as 0, as scikit-learn does.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -123,9 +125,18 @@ def _accuracy_line(head: Scores, base: Scores | None, total: int) -> str:
     return f"{line} over {total} samples."
 
 
-def section(head_pairs: Pairs, base_pairs: Pairs | None, *, title: str) -> tuple[str, Figure]:
+def section(
+    head_pairs: Pairs,
+    base_pairs: Pairs | None,
+    *,
+    title: str,
+    figure: str = "confusion matrix",
+    normalized: bool = False,
+) -> tuple[str, list[Figure]]:
     """Markdown for one confusion matrix (accuracy; per-class precision / recall / F1 / support with
-    deltas vs base, arrows up when better) and the heatmap Figure of head's counts.
+    deltas vs base, arrows up when better) and its heatmaps: base then head (head alone without a
+    base), titled ``<figure> (base)`` / ``<figure> (head)``, shares of each actual class when
+    ``normalized``.
 
     Raises InputError naming ``title`` when head (or a given base) has no pairs.
     """
@@ -141,7 +152,10 @@ def section(head_pairs: Pairs, base_pairs: Pairs | None, *, title: str) -> tuple
     parts = [f"### {title}", _accuracy_line(head, base, len(head_pairs)), _table(headers, rows)]
     if base is not None and (gone := [label for label in base.labels if label not in head.per_class]):
         parts.append(f"Classes only in base: {', '.join(gone)}.")
-    return "\n\n".join(parts) + "\n", heatmap(head, title=f"{title}: confusion matrix (head)")
+    sides = [("base", base), ("head", head)] if base is not None else [("head", head)]
+    top = max(_peak(s, normalized) for _, s in sides)
+    figs = [heatmap(s, title=f"{figure} ({name})", normalized=normalized, top=top) for name, s in sides]
+    return "\n\n".join(parts) + "\n", figs
 
 
 def _scores_of(pairs: Pairs, title: str, side: str) -> Scores:
@@ -160,13 +174,52 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
     return tabulate_md(headers, rows, align=["left", *["right"] * (len(headers) - 1)])
 
 
-def heatmap(scores: Scores, *, title: str) -> Figure:
-    """The confusion matrix as a heatmap Figure: rows actual, columns predicted, cells counts."""
+def heatmap(scores: Scores, *, title: str, normalized: bool = False, top: float | None = None) -> Figure:
+    """The confusion matrix as a heatmap Figure: rows actual, columns predicted; cells show counts
+    (or, ``normalized``, each actual class's shares) and are shaded on a log scale up to ``top``
+    (default: this matrix's largest value), so a lone error next to hundreds is tinted, not white."""
+    values = _values(scores, normalized)
+    top = top if top is not None else _peak(scores, normalized)
     return Figure(
         title=title,
         kind="heatmap",
-        x_label="Predicted",
-        y_label="Actual",
-        series=[Series(name="head", x=list(scores.labels), y=[])],
-        z=[list(row) for row in scores.matrix],
+        x_label="predicted",
+        y_label="actual",
+        series=[Series(name=title, x=list(scores.labels), y=[])],
+        z=[[shade(v, top, normalized) for v in row] for row in values],
+        text=[[_cell(v, normalized) for v in row] for row in values],
     )
+
+
+def _values(scores: Scores, normalized: bool) -> list[list[float]]:
+    """Counts, or each row's counts as shares of the row (DVC's ``confusion_normalized``)."""
+    if not normalized:
+        return [[float(v) for v in row] for row in scores.matrix]
+    return [[v / total if (total := sum(row)) else 0.0 for v in row] for row in scores.matrix]
+
+
+def _peak(scores: Scores, normalized: bool) -> float:
+    return max((v for row in _values(scores, normalized) for v in row), default=0.0)
+
+
+#: Shares are shaded as if out of this many samples: 1 in 1,000 still shows.
+_SHARE_SCALE = 1000.0
+
+
+def shade(value: float, top: float, normalized: bool = False) -> float:
+    """A cell's colour from 0 (white: nothing) to 1 (``top``) on a log scale: one count next to
+    500s is about 0.11, where a linear scale would give 0.002 and draw it as white as 0."""
+    if value <= 0 or top <= 0:
+        return 0.0
+    k = _SHARE_SCALE if normalized else 1.0
+    return min(1.0, math.log1p(k * value) / math.log1p(k * top))
+
+
+def _cell(value: float, normalized: bool) -> str:
+    """A count as is; a share to 3 significant digits, never rounded to 0 or 1 when it is not."""
+    if not normalized or value in (0.0, 1.0):
+        return f"{value:g}"
+    text = f"{value:.3g}"
+    if float(text) in (0.0, 1.0):
+        return "<0.001" if value < 0.5 else ">0.999"
+    return text

@@ -6,6 +6,7 @@ note in the report instead of an error.
 
 from __future__ import annotations
 
+import html
 import importlib
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -28,7 +29,15 @@ if TYPE_CHECKING:
 class _ConfusionModule(Protocol):
     """What draw uses of :mod:`cml.report.confusion` (loaded only when a report has a confusion matrix)."""
 
-    def section(self, head_pairs: Pairs, base_pairs: Pairs | None, *, title: str) -> tuple[str, Figure]: ...
+    def section(
+        self,
+        head_pairs: Pairs,
+        base_pairs: Pairs | None,
+        *,
+        title: str,
+        figure: str = ...,
+        normalized: bool = ...,
+    ) -> tuple[str, list[Figure]]: ...
 
 
 if TYPE_CHECKING:
@@ -40,25 +49,35 @@ if TYPE_CHECKING:
 def draw(done: Computed, opts: Options, out_dir: Path) -> ReportData:
     """Build figures (validating plot data), render them into ``out_dir``, add them to the report.
 
-    Bad plot data raises InputError; a renderer that is missing or fails (no Chromium, no plots
-    module) becomes a note in the report instead, and the confusion tables are kept.
+    Each plot and confusion matrix is drawn once however many sources name it. Bad plot data raises
+    InputError; a renderer that is missing or fails (no Chromium, no plots module) becomes a note in
+    the report instead, and the confusion tables are kept.
     """
     base_records = done.base.records if done.base else None
-    figs: list[Figure] = []
-    lines = [figures.lines(spec, done.head.records, base_records) for spec in opts.sources.plots]
-    pairs = [_pairs(done.head.records, base_records, c) for c in opts.sources.confusions]
-    if not lines and not pairs:
+    drawn = figures.unique(
+        [(spec, figures.lines(spec, done.head.records, base_records)) for spec in opts.sources.plots]
+    )
+    confusions = _unique_confusions(opts.sources.confusions)
+    pairs = [_pairs(done.head.records, base_records, c) for c in confusions]
+    if not drawn and not pairs:
         return done.data
     notes = list(done.data.notes)
     extra: list[tuple[str, str]] = []
+    figs: list[Figure] = []
+    owners: list[int] = []  # -1: the Plots section, else the index of a confusion section in ``extra``
     try:
-        figs = [figures.figure(spec, drawn) for spec, drawn in zip(opts.sources.plots, lines, strict=True)]
-        owners = ["Plots"] * len(figs)
-        for c, (head, base) in zip(opts.sources.confusions, pairs, strict=True):
-            md, heatmap = _confusion().section(head, base, title=f"Confusion: {c.path}")
-            extra.append((f"Confusion: {c.path}", md))
-            figs.append(heatmap)
-            owners.append(f"Confusion: {c.path}")
+        for spec, lines in drawn:
+            views = figures.views(spec, lines)
+            figs += views
+            owners += [-1] * len(views)
+        for i, (c, (head, base)) in enumerate(zip(confusions, pairs, strict=True)):
+            title = _confusion_title(c, confusions)
+            md, heatmaps = _confusion().section(
+                head, base, title=title, figure=c.title or "confusion matrix", normalized=c.normalized
+            )
+            extra.append((title, md))
+            figs += heatmaps
+            owners += [i] * len(heatmaps)
         paths = figures.plots_module().render(figs, out_dir) if figs else []
     except InputError:
         raise
@@ -66,17 +85,40 @@ def draw(done: Computed, opts: Options, out_dir: Path) -> ReportData:
         logger.warning("plots not rendered: %s", exc)
         notes.append(f"Plots not rendered: {exc.message}")
         return replace(done.data, notes=notes, extra=extra)
-    images = [
-        (f.title, _rel(p, out_dir)) for f, p, o in zip(figs, paths, owners, strict=True) if o == "Plots"
+    placed = [(f.title, _rel(p, out_dir), o) for f, p, o in zip(figs, paths, owners, strict=True)]
+    images = [(t, p) for t, p, o in placed if o == -1]
+    extra = [
+        (title, "\n\n".join([md.rstrip("\n"), _side_by_side([(t, p) for t, p, o in placed if o == i])]))
+        for i, (title, md) in enumerate(extra)
     ]
-    for i, (title, md) in enumerate(extra):
-        own = [
-            f"![{f.title}]({_rel(p, out_dir)})"
-            for f, p, o in zip(figs, paths, owners, strict=True)
-            if o == title
-        ]
-        extra[i] = (title, "\n\n".join([md, *own]))
     return replace(done.data, images=images, extra=extra, notes=notes)
+
+
+def _unique_confusions(specs: Sequence[ConfusionSpec]) -> list[ConfusionSpec]:
+    """Each (file, actual, predicted) once, in first-seen order, with the first title given."""
+    kept: dict[tuple[str, str, str], ConfusionSpec] = {}
+    for c in specs:
+        key = (c.path, c.actual, c.predicted)
+        if key not in kept or (c.title and not kept[key].title):
+            kept[key] = c
+    return list(kept.values())
+
+
+def _confusion_title(spec: ConfusionSpec, every: Sequence[ConfusionSpec]) -> str:
+    """The section's heading: the plot's title (default ``Confusion matrix``), with its file when
+    another confusion matrix in the report has the same title."""
+    name = spec.title or "Confusion matrix"
+    same = [c for c in every if (c.title or "Confusion matrix") == name]
+    return f"{name}: {spec.path}" if len(same) > 1 else name
+
+
+def _side_by_side(images: Sequence[tuple[str, str]]) -> str:
+    """One image as markdown; base and head as two HTML images side by side."""
+    if len(images) == 1:
+        return f"![{images[0][0]}]({images[0][1]})"
+    return " ".join(
+        f'<img src="{html.escape(path)}" alt="{html.escape(title)}" width="49%">' for title, path in images
+    )
 
 
 def _confusion() -> _ConfusionModule:

@@ -200,9 +200,13 @@ def _plot(name: str, options: Any, where: str, ctx: _Ctx) -> None:
             for c in _list(cols)
         ]
         if kind == "confusion":
-            ctx.acc.confusions += [ConfusionSpec(path=p, actual=str(a), predicted=c) for p, a, c in series]
+            ctx.acc.confusions += [
+                ConfusionSpec(path=p, actual=str(a), predicted=c, **_confusion(opts, template))
+                for p, a, c in series
+            ]
             return
-        ctx.acc.plots.append(PlotSpec(title=str(opts.get("title") or name), kind=kind, series=tuple(series)))  # type: ignore[arg-type]
+        labels = {**_labels(opts), "title": str(opts.get("title") or name)}
+        ctx.acc.plots.append(PlotSpec(kind=kind, series=tuple(series), **labels))  # type: ignore[arg-type]
         return
     path = ctx.path(name)
     if path is None:
@@ -238,12 +242,24 @@ def _file(path: str, opts: Mapping[str, Any], kind: str, ctx: _Ctx) -> None:
         if not (isinstance(x, str) and isinstance(y, str)):
             ctx.acc.note(f"{ctx.origin}: {path}: a confusion plot needs x and y column names; not drawn")
             return
-        ctx.acc.confusions.append(ConfusionSpec(path=path, actual=x, predicted=y))
+        template = str(opts.get("template", ""))
+        ctx.acc.confusions.append(
+            ConfusionSpec(path=path, actual=x, predicted=y, **_confusion(opts, template))
+        )
         return
-    title = str(opts.get("title") or path)
     ys = [str(c) for c in _list(y)] if y is not None else [LAST_COLUMN]
     series = tuple((path, _x(x, path), c) for c in ys)
-    ctx.acc.plots.append(PlotSpec(title=title, kind=kind, series=series))  # type: ignore[arg-type]
+    ctx.acc.plots.append(PlotSpec(kind=kind, series=series, **_labels(opts)))  # type: ignore[arg-type]
+
+
+def _labels(opts: Mapping[str, Any]) -> dict[str, str]:
+    """A plot's ``title``, ``x_label`` and ``y_label`` as given ("" when not)."""
+    return {k: str(opts.get(k) or "") for k in ("title", "x_label", "y_label")}
+
+
+def _confusion(opts: Mapping[str, Any], template: str) -> dict[str, Any]:
+    """A confusion plot's title and whether DVC normalises it (``confusion_normalized``)."""
+    return {"title": str(opts.get("title") or ""), "normalized": template == "confusion_normalized"}
 
 
 def _x(x: Any, path: str) -> str | None:

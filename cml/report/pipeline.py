@@ -7,6 +7,7 @@ into the output folder; :func:`write` writes ``report.md``. Posting lives in the
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -97,6 +98,9 @@ def compute(
     top = resolve_head(root, opts.head, opts.sources, on=head_sha)
     head = read_snapshot(opts.sources, top.read, top.origin)
     before = read_base(root, opts.sources, base_sha, stored)
+    base_is_head = base_sha is not None and base_sha == head_sha
+    if base_is_head and before is not None and _same(before, head):
+        before = None  # the commit compared with itself: nothing to compare
     has_m = before is not None and bool(before.metrics)
     has_p = before is not None and bool(before.params)
     rows = metric_rows(
@@ -116,6 +120,7 @@ def compute(
         head_label=top.label(base_sha if before else None),
         base_sha=base_sha if before else None,
         base_origin=_origin(before, base_sha, how),
+        base_is_head=base_is_head,
         metrics=rows,
         params=params,
         has_base_metrics=has_m,
@@ -140,6 +145,15 @@ def compute(
 def _own(head: Head, on: str) -> bool:
     """Whether ``head``'s values are the own data of commit ``on`` (the run's), to be stored on it."""
     return bool(head.sha) and head.sha == on and not head.uncommitted
+
+
+def _same(a: Snapshot, b: Snapshot) -> bool:
+    """True when two snapshots hold the same metrics, params and plot data (NaN equal to NaN)."""
+
+    def text(s: Snapshot) -> str:
+        return json.dumps([s.metrics, s.params, s.records], sort_keys=True, default=str)
+
+    return text(a) == text(b)
 
 
 def _origin(base: Snapshot | None, sha: str | None, how: str) -> str | None:

@@ -49,7 +49,11 @@ class Series:
 
 @dataclass(frozen=True, kw_only=True)
 class Figure:
-    """One plot. ``heatmap`` takes ``z`` (rows x columns) and one Series whose ``x`` labels both axes."""
+    """One plot. ``heatmap`` takes ``z`` (rows x columns) and one Series whose ``x`` labels both axes.
+
+    ``x_log``: the x axis is logarithmic. ``text``: a heatmap's cell labels; ``z`` then only sets
+    each cell's colour, from 0 (white) to 1 (darkest), any value above 0 clearly tinted.
+    """
 
     title: str
     kind: Literal["line", "step", "scatter", "bar", "heatmap"]
@@ -57,6 +61,8 @@ class Figure:
     y_label: str
     series: Sequence[Series]
     z: Sequence[Sequence[float]] | None = None
+    x_log: bool = False
+    text: Sequence[Sequence[str]] | None = None
 
     def __post_init__(self) -> None:
         if self.kind == "heatmap":

@@ -40,20 +40,29 @@ TEMPLATES: dict[str, str] = {
 
 @dataclass(frozen=True, kw_only=True)
 class PlotSpec:
-    """One figure: each series is ``(file, x column or None for the row index, y column)``."""
+    """One figure: each series is ``(file, x column or None for the row index, y column)``.
+
+    ``title``, ``x_label`` and ``y_label`` as ``dvc.yaml`` gives them; "" lets the figure name them
+    from what it shows (``loss by step``, ``ROC``).
+    """
 
     title: str
     kind: PlotKind
     series: tuple[tuple[str, str | None, str], ...]
+    x_label: str = ""
+    y_label: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
 class ConfusionSpec:
-    """A confusion matrix from a table of (actual, predicted) pairs."""
+    """A confusion matrix from a table of (actual, predicted) pairs (``normalized``: shares of each
+    actual class, DVC's ``confusion_normalized``; ``title`` "" for the default)."""
 
     path: str
     actual: str
     predicted: str
+    title: str = ""
+    normalized: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,7 +95,7 @@ def parse_plot(spec: str) -> PlotSpec | ConfusionSpec:
     if kind == "confusion":
         return ConfusionSpec(path=path, actual=x, predicted=ys)
     series = tuple((path, x or None, y) for y in ys.split(",") if y)
-    return PlotSpec(title=f"{', '.join(s[2] for s in series)} ({path})", kind=kind, series=series)  # type: ignore[arg-type]
+    return PlotSpec(title="", kind=kind, series=series)  # type: ignore[arg-type]
 
 
 def parse_confusion(spec: str) -> ConfusionSpec:
@@ -129,7 +138,7 @@ def dvclive(root: Path, folder: str = "dvclive") -> Sources:
     for tsv in sorted((base / "plots" / "metrics").rglob("*.tsv")):
         rel = tsv.relative_to(root).as_posix()
         name = tsv.relative_to(base / "plots" / "metrics").with_suffix("").as_posix()
-        plots.append(PlotSpec(title=name, kind="line", series=((rel, "step", tsv.stem),)))
+        plots.append(PlotSpec(title="", kind="line", series=((rel, "step", tsv.stem),), y_label=name))
     sk = [
         sklearn(f.relative_to(root).as_posix()) for f in sorted((base / "plots" / "sklearn").glob("*.json"))
     ]
@@ -148,10 +157,10 @@ def sklearn(path: str) -> PlotSpec | ConfusionSpec:
     """A dvclive sklearn plot file with dvclive's own template and axes (a line of the row index and
     the last column for an unknown name)."""
     stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    template, x, y, title = SKLEARN.get(stem, ("linear", "", LAST_COLUMN, stem))
+    template, x, y, _ = SKLEARN.get(stem, ("linear", "", LAST_COLUMN, stem))
     if template == "confusion":
         return ConfusionSpec(path=path, actual=x, predicted=y)
-    return PlotSpec(title=title, kind="line", series=((path, x or None, y),))
+    return PlotSpec(title="", kind="line", series=((path, x or None, y),))
 
 
 def discover(root: Path) -> Sources:

@@ -131,9 +131,11 @@ def test_demo_trains_reports_and_prints_the_preview(tmp_path: Path) -> None:
     assert "accuracy" in html
     base = json.loads((EXAMPLE / "baseline" / "metrics.json").read_text(encoding="utf-8"))
     assert str(base["accuracy"]) in html  # compared with the baseline commit
-    assert "Confusion: plots/confusion.csv" in html  # per-class precision / recall / F1
+    assert "Confusion matrix</h3>" in html  # per-class precision / recall / F1
     images = [part.split('"')[0] for part in html.split('<img src="')[1:]]
-    assert len(images) == 4  # the confusion matrix, training, ROC and PR curves, all rendered
+    # Training, ROC (and its log-FPR view: the digits ROC is near AUC 1), PR, and the confusion
+    # matrices of base and head side by side, all rendered.
+    assert len(images) == 6
     assert all((preview.parent / src).read_bytes()[:4] == b"\x89PNG" for src in images)
     log = subprocess.run(
         ["git", "log", "--format=%s"], cwd=workdir, capture_output=True, text=True, check=True

@@ -143,6 +143,13 @@ def test_a_plain_command_runs_as_gitlab_image_jobs_need(docker_client: Any, cml_
     )
 
 
+def test_the_image_has_a_colour_emoji_font_for_the_reports_marks(docker_client: Any, cml_image: str) -> None:
+    # The report's 🟢/🔴 need a colour emoji font wherever the image's Chromium draws them.
+    code, out = run(docker_client, cml_image, "sh", "-c", "ls /usr/share/fonts/truetype/noto/")
+    assert code == 0, out
+    assert "NotoColorEmoji.ttf" in out.split()
+
+
 def test_report_renders_a_png_with_the_images_chromium(
     docker_client: Any, cml_image: str, tmp_path: Path
 ) -> None:

@@ -58,6 +58,8 @@ def test_update_posts_once_with_private_images(
     html = preview.read_text()
     assert '<img src="../assets/' in html
     assert "<table>" in html
+    for font in ('"Noto Color Emoji"', '"Apple Color Emoji"', '"Segoe UI Emoji"'):  # 🟢/🔴 in colour
+        assert font in html
     assert (preview.parent / html.split('<img src="')[1].split('"')[0]).is_file()
 
 

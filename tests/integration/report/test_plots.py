@@ -56,7 +56,7 @@ def test_renders_every_kind_with_one_browser(tmp_path: Path, browser: str) -> No
             Series(name="head", x=["acc", "f1"], y=[0.85, 0.72]),
         ],
     )
-    _, heatmap = section(HEAD, BASE, title="Classifier")
+    heatmap = section(HEAD, BASE, title="Classifier")[1][-1]  # head's (base's comes first)
     figures = [_curve("line"), _curve("step"), _curve("scatter"), bar, heatmap]
     paths = render(figures, tmp_path / "out", env={"BROWSER_PATH": browser})
     assert [p.name for p in paths] == plots.file_names(figures)
@@ -89,7 +89,7 @@ def test_head_only_figure_has_no_base_colour(tmp_path: Path, browser: str) -> No
 
 
 def test_reused_page_leaks_nothing_between_figures(tmp_path: Path, browser: str) -> None:
-    _, heatmap = section(HEAD, BASE, title="Classifier")
+    heatmap = section(HEAD, BASE, title="Classifier")[1][-1]  # head's (base's comes first)
     together = render([heatmap, _curve("step")], tmp_path / "a", env={"BROWSER_PATH": browser})
     alone = render([_curve("step")], tmp_path / "b", env={"BROWSER_PATH": browser})
     assert together[1].read_bytes() == alone[0].read_bytes()

@@ -190,12 +190,16 @@ def test_dvc_yaml_is_read_without_dvc(project: Path, cml: Cml, monkeypatch: pyte
     assert json.loads(out)["plots"] == 1
     report = (project / "cml-report" / "report.md").read_text()
     assert "| accuracy | 0.9    | 0.87   |" in report
-    assert "### Confusion: preds.csv\n\nAccuracy **1** (base 0.6667, ↑ +0.3333) over 3 samples." in report
-    assert "![train.csv](plot-1.png)" in report
-    assert "![Confusion: preds.csv: confusion matrix (head)](plot-2.png)" in report
+    assert "### Confusion matrix\n\nAccuracy **1** (base 0.6667, ↑ +0.3333) over 3 samples." in report
+    assert "![acc by epoch](plot-1.png)" in report
+    # Base and head confusion matrices side by side.
+    assert (
+        '<img src="plot-2.png" alt="confusion matrix (base)" width="49%">'
+        ' <img src="plot-3.png" alt="confusion matrix (head)" width="49%">'
+    ) in report
     fig = standin.read(project / "cml-report" / "plot-1.png")
     assert fig["kind"] == "scatter"
-    assert [s["name"] for s in fig["series"]] == ["acc", "acc (base)"]
+    assert [s["name"] for s in fig["series"]] == ["head", "base"]
     assert fig["series"][1]["y"] == [0.5, 0.7, 0.9]
 
 
@@ -206,7 +210,7 @@ def test_plots_are_uploaded_with_the_comment(
     code, _, _ = cml(*FLAGS, "--plot", "train.csv:epoch:acc:step", "--post")
     assert code == 0
     body = _body(project)
-    assert "![acc (train.csv)](../assets/" in body
+    assert "![acc by epoch](../assets/" in body
     assert len(list((project / ".cml" / "assets").glob("*.png"))) == 1
 
 
@@ -226,7 +230,12 @@ def test_without_a_renderer_the_report_says_so(
 def test_size_budget_drops_plots_first(project: Path, cml: Cml, monkeypatch: pytest.MonkeyPatch) -> None:
     standin.install(monkeypatch)
     monkeypatch.setattr(LocalForge, "max_comment_chars", 1800)
-    plots = [arg for _ in range(20) for arg in ("--plot", "train.csv:epoch:acc")]
+    columns = [f"c{i}" for i in range(20)]
+    rows = [",".join(["epoch", *columns])] + [
+        ",".join(map(str, [e, *(e * i for i in range(20))])) for e in (1, 2)
+    ]
+    write(project, {"wide.csv": "\n".join(rows) + "\n"})
+    plots = [arg for c in columns for arg in ("--plot", f"wide.csv:epoch:{c}")]
     code, out, _ = cml(*FLAGS, *plots, "--confusion", "preds.csv:actual:predicted", "--post", "--json")
     assert code == 0
     assert json.loads(out)["dropped"] == ["Plots"]
@@ -234,10 +243,10 @@ def test_size_budget_drops_plots_first(project: Path, cml: Cml, monkeypatch: pyt
     assert len(body) <= 1800
     assert "was cut by" not in body  # whole sections went, nothing was cut mid-way
     assert "### Metrics" in body
-    assert "### Confusion: preds.csv" in body
-    assert "![acc (train.csv)]" not in body
+    assert "### Confusion matrix" in body
+    assert "![c0 by epoch]" not in body
     assert "> Dropped to fit the size limit: Plots (see " in body
-    assert (project / "cml-report" / "report.md").read_text().count("![acc (train.csv)](plot-") == 20
+    assert (project / "cml-report" / "report.md").read_text().count(" by epoch](plot-") == 20
 
 
 def test_github_actions_job_summary(
@@ -256,7 +265,7 @@ def test_github_actions_job_summary(
     code, _, _ = cml(*FLAGS, "--plot", "train.csv:epoch:acc", "--warn-on", "accuracy < 0.95", env=env)
     assert code == 0
     text = summary.read_text()
-    assert "*acc (train.csv): `cml-report/plot-1.png` in the report folder*" in text
+    assert "*acc by epoch: `cml-report/plot-1.png` in the report folder*" in text
     assert "](plot-1.png)" not in text
     assert text.startswith("earlier step\n<!-- cml:data v1 ")
     assert "⚠️ **Warning:** `accuracy < 0.95` (value 0.87)" in text
@@ -323,7 +332,7 @@ def test_a_failing_renderer_keeps_the_tables(
     assert "plots not rendered: no Chromium found" in err
     report = (project / "cml-report" / "report.md").read_text()
     assert "> Plots not rendered: no Chromium found" in report
-    assert "### Confusion: preds.csv\n\nAccuracy **1** (base 0.6667, ↑ +0.3333) over 3 samples." in report
+    assert "### Confusion matrix\n\nAccuracy **1** (base 0.6667, ↑ +0.3333) over 3 samples." in report
     assert "![" not in report
 
 
@@ -343,3 +352,19 @@ def test_stored_metrics_with_committed_params(repo: Path, cml: Cml, monkeypatch:
     assert "(metrics from the report stored on that commit)" in report
     assert "| acc      | 0.8    | 0.7    | ↓ -0.1 🔴 | -12.5% |" in report
     assert "| lr      | 0.1 → 0.2     |" in report
+
+
+def test_a_base_that_is_the_head_commit_is_no_comparison(project: Path, cml: Cml) -> None:
+    head = git(project, "rev-parse", "HEAD")[:7]
+    code, out, _ = cml(*FLAGS, "--base", "HEAD", "--json")
+    assert code == 0
+    assert json.loads(out)["baseline"] is None
+    report = (project / "cml-report" / "report.md").read_text()
+    assert f"No baseline: the base is this commit (`{head}`), so there is nothing to compare with." in report
+    assert "Comparing" not in report
+    # A work tree that differs from its commit is compared with it, and says so.
+    write(project, {"metrics.json": json.dumps({"accuracy": 0.5, "loss": 0.25, "eval": {"f1": 0.8}})})
+    assert cml(*FLAGS, "--base", "HEAD")[0] == 0
+    report = (project / "cml-report" / "report.md").read_text()
+    assert f"Comparing the work tree with its own commit `{head}`, --base HEAD." in report
+    assert "| accuracy | 0.87   | 0.5    |" in report

@@ -25,13 +25,13 @@ def test_report_renders_real_pngs_and_posts_them(project: Path, cml: Cml) -> Non
     assert summary["posted"]["action"] == "created"
     report = (project / "cml-report" / "report.md").read_text()
     images = sorted((project / "cml-report").glob("*.png"))
-    assert len(images) == 2  # the training curve and the confusion heatmap
+    assert len(images) == 3  # the training curve and the base and head confusion heatmaps
     curve = png.read(images[0])
     assert (curve.width, curve.height) >= (800, 450)
     colours = curve.colours()
     assert png.rgb(BASE_COLOR) in colours, "no base trace"
     assert png.rgb(HEAD_COLOR) in colours, "no head trace"
-    assert len(png.read(images[1]).colours()) >= 8
+    assert all(len(png.read(image).colours()) >= 8 for image in images[1:])
     # Per-class precision / recall / F1 with deltas against the base commit.
     assert "| class" in report
     assert "F1" in report
@@ -40,6 +40,7 @@ def test_report_renders_real_pngs_and_posts_them(project: Path, cml: Cml) -> Non
     (store,) = (project / ".cml" / "comments").glob("*.json")
     (posted,) = json.loads(store.read_text())
     links = [part.split(")")[0] for part in posted["body"].split("](../assets/")[1:]]
-    assert len(links) == 2
+    links += [part.split('"')[0] for part in posted["body"].split('<img src="../assets/')[1:]]
+    assert len(links) == 3
     for link in links:
         assert (project / ".cml" / "assets" / link).read_bytes()[:8] == png.SIGNATURE

@@ -121,7 +121,7 @@ def test_github_pr_report_is_one_sticky_comment_with_content_addressed_assets(
     assert re.fullmatch(r"[0-9a-f]{64}\.png", name)
     blob = repo.trees[repo.commits[tip]["tree"]][name]
     figure = json.loads(repo.blobs[blob][len(standin.PNG) :])
-    assert figure["title"] == "acc (train.csv)"
+    assert figure["title"] == "acc by epoch"
     assert "0.95" in json.dumps(figure)  # the second push's data
     assert len(repo.commits) == 2  # one assets commit per distinct image set
 
@@ -260,7 +260,7 @@ def test_gitlab_mr_report_is_one_sticky_note_with_uploads(
     [link] = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", note["body"])
     assert re.fullmatch(r"/uploads/[0-9a-f]+/plot-1-[0-9a-f]{32}\.png", link), link  # named by content
     assert [u["url"] for u in proj.uploads] == [link]  # the same plot again: reused, not uploaded twice
-    assert json.loads(proj.uploads[-1]["content"][len(standin.PNG) :])["title"] == "acc (train.csv)"
+    assert json.loads(proj.uploads[-1]["content"][len(standin.PNG) :])["title"] == "acc by epoch"
 
 
 def test_gitlab_stored_baseline_from_the_branch_pipeline(
@@ -530,7 +530,8 @@ def test_github_report_with_chromium_uploads_real_pngs(project: Path, gh: FakeGi
     assert run("report", *FLAGS, *PLOT, "--confusion", "preds.csv:actual:predicted", "--post", env=env) == 0
     [comment] = pr_comments(gh)
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", comment["body"])
-    assert len(links) == 2
+    links += re.findall(r'<img src="([^"]+)"', comment["body"])  # the base and head confusion matrices
+    assert len(links) == 3
     repo = gh.repos[REPO]
     tree = repo.trees[repo.commits[repo.refs["heads/cml-assets"]]["tree"]]
     for link in links:

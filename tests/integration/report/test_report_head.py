@@ -123,7 +123,7 @@ def test_head_finds_a_dvclive_folder_in_the_commit(
     assert json.loads(out)["diff"]["metrics"] == {
         "dvclive/metrics.json": {"acc": {"old": 0.5, "new": 0.75, "diff": 0.25}}
     }
-    assert "![acc](plot-1.png)" in _report(repo)
+    assert "![acc by step](plot-1.png)" in _report(repo)
 
 
 def test_head_other_than_the_checked_out_commit_stores_nothing(
@@ -169,10 +169,13 @@ def test_work_tree_against_its_own_commit_is_named_so(project: Path, cml: Cml) -
     head = git(project, "rev-parse", "HEAD")[:7]
     write(project, {"metrics.json": json.dumps({"accuracy": 0.95, "loss": 0.25, "eval": {"f1": 0.8}})})
     assert cml("--metrics", "metrics.json", "--base", "HEAD")[0] == 0
-    assert f"Comparing the work tree (on `{head}`) with `{head}`, --base HEAD." in _report(project)
+    assert f"Comparing the work tree with its own commit `{head}`, --base HEAD." in _report(project)
     write(project, {"params.yaml": "lr: 1\n"})
     assert cml("--metrics", "metrics.json", "--base", "HEAD")[0] == 0
-    assert f"Comparing workspace (uncommitted, on `{head}`) with `{head}`, --base HEAD." in _report(project)
+    assert (
+        f"Comparing workspace (uncommitted, on `{head}`) with its own commit `{head}`, --base HEAD."
+        in _report(project)
+    )
 
 
 # ---- work tree: workspace or the commit's own data ---------------------------------------------------

@@ -69,7 +69,7 @@ def _table_row(markdown: str, name: str) -> list[str]:
 
 
 def test_section_with_base_shows_deltas() -> None:
-    markdown, figure = section(HEAD, BASE, title="Classifier")
+    markdown, figs = section(HEAD, BASE, title="Classifier")
     assert markdown.startswith("### Classifier\n")
     assert "Accuracy **0.8421** (base 0.8235, ↑ +0.01858) over 19 samples." in markdown
     header = _table_row(markdown, "class")
@@ -81,10 +81,41 @@ def test_section_with_base_shows_deltas() -> None:
     assert _table_row(markdown, "bird")[1:3] == ["1", "new"]
     assert _table_row(markdown, "macro avg")[-1] == "19 (+2)"
     assert "Classes only in base: fish." in markdown
-    assert figure.kind == "heatmap"
-    assert figure.title == "Classifier: confusion matrix (head)"
-    assert list(figure.series[0].x) == ["bird", "cat", "dog"]
-    assert figure.z == [[3, 0, 0], [0, 8, 2], [0, 1, 5]]
+    assert [f.title for f in figs] == ["confusion matrix (base)", "confusion matrix (head)"]
+    base, head = figs
+    assert head.kind == "heatmap"
+    assert list(head.series[0].x) == ["bird", "cat", "dog"]
+    assert head.text == [["3", "0", "0"], ["0", "8", "2"], ["0", "1", "5"]]
+    assert list(base.series[0].x) == ["cat", "dog", "fish"]
+    assert base.text == [["7", "3", "0"], ["0", "6", "0"], ["0", "0", "1"]]
+    # One scale for both: the largest count of either (head's 8) is the darkest.
+    assert head.z is not None
+    assert base.z is not None
+    assert head.z[1][1] == 1.0
+    assert base.z[0][0] == pytest.approx(confusion.shade(7, 8))
+
+
+def test_one_error_next_to_hundreds_is_tinted_not_white() -> None:
+    # 500 right per class and a single mistake: on a linear scale it is 1/500 of the darkest colour.
+    pairs = [("a", "a")] * 500 + [("b", "b")] * 500 + [("a", "b")]
+    (fig,) = section(pairs, None, title="t")[1]
+    assert fig.z is not None
+    assert fig.text is not None
+    assert fig.text[0] == ["500", "1"]
+    zero, one = fig.z[1][0], fig.z[0][1]
+    assert zero == 0.0
+    assert one > 0.1  # a clearly tinted cell (the renderer draws anything above 0 at least light blue)
+    assert fig.z[0][0] == 1.0
+
+
+def test_normalized_is_shares_of_each_actual_class() -> None:
+    pairs = [("a", "a")] * 999 + [("a", "b")] + [("b", "b")] * 3 + [("b", "a")]
+    (fig,) = section(pairs, None, title="t", figure="Confusion (normalized)", normalized=True)[1]
+    assert fig.title == "Confusion (normalized) (head)"
+    assert fig.text == [["0.999", "0.001"], ["0.25", "0.75"]]
+    assert fig.z is not None
+    assert fig.z[0][1] > 0.1
+    assert max(max(row) for row in fig.z) <= 1.0
 
 
 def test_section_without_base_has_no_delta_columns() -> None:

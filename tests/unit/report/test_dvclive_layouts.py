@@ -42,7 +42,10 @@ def test_root_dvc_yaml_with_a_folder_plot_target(tmp_path: Path) -> None:
     assert [p.series for p in src.plots] == [(("dvclive/plots/metrics/train/loss.tsv", "step", ""),)]
     assert src.confusions == (
         ConfusionSpec(
-            path="dvclive/plots/sklearn/confusion_matrix.json", actual="actual", predicted="predicted"
+            path="dvclive/plots/sklearn/confusion_matrix.json",
+            actual="actual",
+            predicted="predicted",
+            title="Confusion Matrix",  # dvc.yaml's title
         ),
     )
 

@@ -17,11 +17,12 @@ BASE = {"log.csv": [{"epoch": 1, "acc": 0.4}]}
 def test_head_and_base_overlaid() -> None:
     drawn = figures.lines(SPEC, HEAD, BASE)
     assert [(line.name, line.x, line.y) for line in drawn] == [
-        ("acc", (1.0, 2.0), (0.5, 0.75)),
-        ("acc (base)", (1.0,), (0.4,)),
+        ("head", (1.0, 2.0), (0.5, 0.75)),
+        ("base", (1.0,), (0.4,)),
     ]
-    assert [line.name for line in figures.lines(SPEC, HEAD, None)] == ["acc"]
-    assert [line.name for line in figures.lines(SPEC, HEAD, {})] == ["acc"]
+    # A lone trace is still named, so the legend says which commit it is.
+    assert [line.name for line in figures.lines(SPEC, HEAD, None)] == ["head"]
+    assert [line.name for line in figures.lines(SPEC, HEAD, {})] == ["head"]
 
 
 def test_row_index_and_string_x() -> None:
@@ -34,7 +35,12 @@ def test_row_index_and_string_x() -> None:
 def test_several_files_are_named_by_file() -> None:
     spec = PlotSpec(title="t", kind="line", series=(("a.csv", "x", "y"), ("b.csv", "x", "y")))
     recs = {"a.csv": [{"x": 0, "y": 1}], "b.csv": [{"x": 0, "y": 2}]}
-    assert [line.name for line in figures.lines(spec, recs, None)] == ["y (a.csv)", "y (b.csv)"]
+    assert [line.name for line in figures.lines(spec, recs, recs)] == [
+        "y (a.csv) (head)",
+        "y (a.csv) (base)",
+        "y (b.csv) (head)",
+        "y (b.csv) (base)",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -56,7 +62,7 @@ def test_figure_spec(monkeypatch: pytest.MonkeyPatch) -> None:
     standin.install(monkeypatch)
     fig = figures.figure(SPEC, figures.lines(SPEC, HEAD, BASE))
     assert (fig.title, fig.kind, fig.x_label, fig.y_label) == ("acc", "line", "epoch", "acc")
-    assert [(s.name, list(s.y)) for s in fig.series] == [("acc", [0.5, 0.75]), ("acc (base)", [0.4])]
+    assert [(s.name, list(s.y)) for s in fig.series] == [("head", [0.5, 0.75]), ("base", [0.4])]
 
 
 def test_missing_plots_module_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -57,8 +57,9 @@ def test_dvc_yaml_top_level_and_stages() -> None:
             kind="line",
             series=(("train.csv", "epoch", "acc"), ("test.csv", "epoch", "acc"), ("test.csv", "epoch", "f1")),
         ),
-        PlotSpec(title="loss.tsv", kind="line", series=(("loss.tsv", "step", "loss"),)),
-        PlotSpec(title="bars.json", kind="bar", series=(("bars.json", "count", "label"),)),
+        # No title in dvc.yaml: "" (the figure names itself from its columns, not the file).
+        PlotSpec(title="", kind="line", series=(("loss.tsv", "step", "loss"),)),
+        PlotSpec(title="", kind="bar", series=(("bars.json", "count", "label"),)),
     )
     assert src.confusions == (ConfusionSpec(path="cm.csv", actual="actual", predicted="predicted"),)
 
@@ -88,7 +89,7 @@ def test_dvc_yaml_not_a_mapping_is_an_error() -> None:
 
 def test_plot_flag() -> None:
     assert parse_plot("log.csv:epoch:acc,loss:scatter") == PlotSpec(
-        title="acc, loss (log.csv)",
+        title="",
         kind="scatter",
         series=(("log.csv", "epoch", "acc"), ("log.csv", "epoch", "loss")),
     )
@@ -116,9 +117,10 @@ def test_dvclive_folder_is_discovered_and_expands_from_flags(tmp_path: Path) -> 
     assert src.params == ("dvclive/params.yaml",)
     assert src.plots == (
         PlotSpec(
-            title="train/loss",
+            title="",
             kind="line",
             series=(("dvclive/plots/metrics/train/loss.tsv", "step", "loss"),),
+            y_label="train/loss",
         ),
     )
     flags = from_flags(["dvclive"], [], [], [], tmp_path)
@@ -166,3 +168,24 @@ def test_fuzz_dvc_yaml_raises_only_input_errors(data: object) -> None:
         from_dvc_yaml(text, "dvc.yaml")
     except InputError as exc:
         assert str(exc).startswith("dvc.yaml")  # noqa: PT017
+
+
+def test_dvc_yaml_titles_axis_labels_and_normalized_confusion() -> None:
+    src = from_dvc_yaml(
+        "plots:\n"
+        "- roc.json:\n    x: fpr\n    y: tpr\n    title: ROC of the test set\n"
+        "    x_label: False Positive Rate\n    y_label: True Positive Rate\n"
+        "- cm.json:\n    template: confusion_normalized\n    x: actual\n    y: predicted\n    title: Errors\n",
+        "dvc.yaml",
+    )
+    (roc,) = src.plots
+    assert (roc.title, roc.x_label, roc.y_label) == (
+        "ROC of the test set",
+        "False Positive Rate",
+        "True Positive Rate",
+    )
+    assert src.confusions == (
+        ConfusionSpec(
+            path="cm.json", actual="actual", predicted="predicted", title="Errors", normalized=True
+        ),
+    )
