@@ -37,15 +37,13 @@ class Head:
     origin: str  #: "work tree" or "git abc1234" (names files in errors as ``abc1234:path``)
     uncommitted: tuple[str, ...] = ()  #: tracked inputs differing from ``sha``: a workspace
 
-    def label(self, base_sha: str | None = None) -> str:
-        """How the report names the head: ``abc1234``, the workspace on it, or (never "Comparing X with
-        X") the work tree on it when the baseline is that same commit."""
+    def label(self) -> str:
+        """How the report names the head: ``abc1234`` or the workspace on it (a work tree compared with
+        its own commit is worded by :func:`cml.report.build.header`, never "Comparing X with X")."""
         if not self.sha:
             return "the work tree"
         if self.uncommitted:
             return f"workspace (uncommitted, on `{self.sha[:7]}`)"
-        if self.origin == "work tree" and self.sha == base_sha:
-            return f"the work tree (on `{self.sha[:7]}`)"
         return f"`{self.sha[:7]}`"
 
     def note(self) -> str | None:

@@ -117,7 +117,7 @@ def compute(
     data = ReportData(
         title=opts.title,
         head_sha=top.sha,
-        head_label=top.label(base_sha if before else None),
+        head_label=top.label(),
         base_sha=base_sha if before else None,
         base_origin=_origin(before, base_sha, how),
         base_is_head=base_is_head,
