@@ -22,6 +22,7 @@ from cml.bench import VARIANTS, Accuracy, Converted, Latency, Method, Results, T
 from cml.bench import report as render
 from cml.bench import results as res
 from cml.ci import CIContext
+from cml.comment import Posted
 from cml.errors import CmlError, ConfigError, InputError
 from cml.forges import Forge
 from cml.log import logger
@@ -131,7 +132,7 @@ class Outcome:
     json: Path
     gate: GateResult
     metrics: dict[str, float]
-    posted: Any = None  # cml.comment.Posted
+    posted: Posted | None = None
     dropped: tuple[str, ...] = ()
 
 
@@ -351,23 +352,12 @@ def _summary(ctx: CIContext, path: Path, out: Path) -> None:
     ci.append_summary(ctx, for_summary(path.read_text(encoding="utf-8"), str(out)))
 
 
-def _post(ctx: CIContext, forge: Forge, secs: list[Any], path: Path, title: str) -> tuple[Any, list[str]]:
+def _post(ctx: CIContext, forge: Forge, secs: list[Any], path: Path, title: str) -> tuple[Posted, list[str]]:
     """Upload the plot, fit the sections to the forge's limit, update the sticky comment titled
-    ``title`` on this PR/MR (else the commit). Calls the forge's asset upload and comment endpoints."""
-    from cml import comment
-    from cml.cli import _forge
-    from cml.files import Tree
-    from cml.markdown import relink_images
-    from cml.report.budget import assemble as fit
-    from cml.report.budget import join
+    ``title`` on this PR/MR (else the commit): :func:`cml.report.post.post_sections`."""
+    from cml.report.post import post_sections
 
-    where = "the job summary / the report artifact" if ctx.step_summary else str(path)
-    target = _forge.resolve_target("auto", ctx, forge)
-    images = _forge.local_image_files(join(secs), path.parent, path, Tree(root=path.parent.resolve()))
-    links = _forge.image_links(images, forge)
-    secs = [replace(s, body=relink_images(s.body, links)) for s in secs]
-    body, dropped = fit(secs, comment.room(title, forge.max_comment_chars), where)
-    return comment.send(forge, target, body, title=title, sticky=True), dropped
+    return post_sections(ctx, forge, secs, path, title)
 
 
 def summary(done: Outcome) -> dict[str, Any]:
