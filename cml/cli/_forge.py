@@ -49,21 +49,3 @@ def open_forge(
 ) -> session.Session:
     """:func:`cml.session.open_forge` with ``--forge`` and ``--token`` applied."""
     return session.open_forge(env, access(args), ctx)
-
-
-# The library moved to cml.session and cml.uploads; the names the other commands still use.
-from cml.session import Session, describe_target, parse_target, resolve_target  # noqa: E402
-from cml.uploads import IMAGE_SUFFIXES, image_links, local_image_files, read_report, upload_images  # noqa: E402
-
-__all__ = [
-    "IMAGE_SUFFIXES",
-    "Session",
-    "add_forge_options",
-    "describe_target",
-    "image_links",
-    "local_image_files",
-    "parse_target",
-    "read_report",
-    "resolve_target",
-    "upload_images",
-]
