@@ -13,7 +13,7 @@ when this module loads, and can be handed in as :class:`Parts` (tests use stand-
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -29,6 +29,7 @@ from cml.log import logger
 from cml.report.diff import MetricRow, metric_rows
 from cml.report.direction import direction
 from cml.report.gate import GateResult, Rule, evaluate
+from cml.session import Access
 
 REPORT, RESULTS, MODELS, LOG = "report.md", "results.json", "models", "convert.log"
 
@@ -193,6 +194,31 @@ def bench(
         posted=posted,
         dropped=tuple(dropped),
     )
+
+
+def measure(
+    opts: Options, env: Mapping[str, str], *, access: Access | None = None, cwd: Path | None = None
+) -> Outcome:
+    """:func:`bench` with the CI context, forge and token resolved from ``env`` (:mod:`cml.session`).
+
+    Outside a git repository (no commit) it runs ad hoc: nothing to compare with but ``baseline``,
+    nowhere to post (ConfigError when ``post`` is asked). The forge is opened to post, and on the
+    local forge to read the base's stored run.
+    """
+    from cml import session
+
+    access = access or session.Access()
+    cwd = cwd or Path.cwd()
+    try:
+        ctx = session.context(env, access)
+    except ConfigError:
+        if opts.post:
+            raise
+        ctx = outside_git(cwd)  # an ad-hoc run in a plain folder: nothing to compare or post
+    in_git = bool(ctx.sha)
+    opened = session.open_forge(env, access, ctx) if in_git and (opts.post or ctx.forge == "local") else None
+    token = "" if opts.baseline or not in_git else session.token(ctx, env, access, required=False)
+    return bench(opts, ctx=ctx, forge=opened.forge if opened else None, cwd=cwd, token=token)
 
 
 def outside_git(cwd: Path) -> CIContext:
