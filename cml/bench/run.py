@@ -26,6 +26,7 @@ from cml.comment import Posted
 from cml.errors import CmlError, ConfigError, InputError
 from cml.forges import Forge
 from cml.log import logger
+from cml.report.budget import Section
 from cml.report.diff import MetricRow, metric_rows
 from cml.report.direction import direction
 from cml.report.gate import GateResult, Rule, evaluate
@@ -336,7 +337,7 @@ def assemble(
     )
 
 
-def write(report: render.BenchReport, out: Path, sha: str) -> tuple[Path, list[Any]]:
+def write(report: render.BenchReport, out: Path, sha: str) -> tuple[Path, list[Section]]:
     """Write ``results.json``, the latency plot (a note instead when it cannot be rendered) and
     ``report.md`` with its data block into ``out``; return the report's path and sections."""
     from cml.report.snapshot import Snapshot, encode_block
@@ -378,7 +379,9 @@ def _summary(ctx: CIContext, path: Path, out: Path) -> None:
     ci.append_summary(ctx, for_summary(path.read_text(encoding="utf-8"), str(out)))
 
 
-def _post(ctx: CIContext, forge: Forge, secs: list[Any], path: Path, title: str) -> tuple[Posted, list[str]]:
+def _post(
+    ctx: CIContext, forge: Forge, secs: list[Section], path: Path, title: str
+) -> tuple[Posted, list[str]]:
     """Upload the plot, fit the sections to the forge's limit, update the sticky comment titled
     ``title`` on this PR/MR (else the commit): :func:`cml.report.post.post_sections`."""
     from cml.report.post import post_sections
