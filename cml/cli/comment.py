@@ -61,8 +61,9 @@ def handle(args: argparse.Namespace, env: Mapping[str, str]) -> Outcome:
     from cml import posting
 
     if args.dry_run:
-        _print_plan(args, posting.plan(request(args), env))
-        return Outcome(code=0)
+        plan = posting.plan(request(args), env)
+        _print_plan(args, plan)
+        return Outcome(code=0, result=plan)
     posted = posting.post(request(args), env)
     if args.json:
         print(json.dumps({"action": posted.action, "url": posted.url, "id": posted.id}))

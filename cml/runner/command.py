@@ -14,12 +14,19 @@ from pathlib import Path
 from typing import Literal
 
 from cml import session
+from cml.errors import UsageError
 from cml.runner import Host, HostResult
 from cml.runner.fleet import Settings
 from cml.runner.parts import Parts
 from cml.runner.provision import GcOptions, LaunchOptions, TeardownOptions
 
 Verb = Literal["launch", "status", "teardown", "gc"]
+_KINDS: dict[Verb, type] = {
+    "launch": LaunchOptions,
+    "status": TeardownOptions,
+    "teardown": TeardownOptions,
+    "gc": GcOptions,
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,13 +69,15 @@ class RunnerResult:
 
 def run(request: RunnerRequest, env: Mapping[str, str]) -> RunnerResult:
     """Run ``request.verb`` on every host. Raises before any host is touched: UsageError/InputError (2)
-    for bad hosts or options, ConfigError (3) for a missing token (a dry run needs none) or SSH key."""
+    for bad hosts or options (or options of another verb's kind), ConfigError (3) for a missing token (a dry run needs none) or SSH key."""
     from dataclasses import replace
 
     from cml.runner import session as hosts_session
 
     opts = request.options
-    dry = getattr(opts, "dry_run", False)
+    if not isinstance(opts, _KINDS[request.verb]):
+        raise UsageError(f"runner {request.verb}: options of the wrong kind ({type(opts).__name__})")
+    dry = opts.dry_run
     ctx = session.context(env, request.access)
     token = session.token(ctx, env, request.access, required=not dry)
     wanted = request.hosts or request.inventory or request.verb != "gc"  # gc alone sweeps the forge only
@@ -93,7 +102,6 @@ def _verb(
     settings: Settings,
 ) -> list[HostResult]:
     """The fleet call for ``verb``; UsageError when ``opts`` is not the verb's kind of options."""
-    from cml.errors import UsageError
     from cml.runner import fleet
 
     if verb == "launch" and isinstance(opts, LaunchOptions):
