@@ -198,7 +198,12 @@ def bench(
 
 
 def measure(
-    opts: Options, env: Mapping[str, str], *, access: Access | None = None, cwd: Path | None = None
+    opts: Options,
+    env: Mapping[str, str],
+    *,
+    access: Access | None = None,
+    cwd: Path | None = None,
+    layers: Parts | None = None,
 ) -> Outcome:
     """:func:`bench` with the CI context, forge and token resolved from ``env`` (:mod:`cml.session`).
 
@@ -219,7 +224,8 @@ def measure(
     in_git = bool(ctx.sha)
     opened = session.open_forge(env, access, ctx) if in_git and (opts.post or ctx.forge == "local") else None
     token = "" if opts.baseline or not in_git else session.token(ctx, env, access, required=False)
-    return bench(opts, ctx=ctx, forge=opened.forge if opened else None, cwd=cwd, token=token)
+    forge = opened.forge if opened else None
+    return bench(opts, ctx=ctx, forge=forge, cwd=cwd, token=token, layers=layers)
 
 
 def outside_git(cwd: Path) -> CIContext:
