@@ -216,7 +216,7 @@ def measure(
     access = access or session.Access()
     cwd = cwd or Path.cwd()
     try:
-        ctx = session.context(env, access)
+        ctx = session.context(env, access, cwd)
     except ConfigError:
         if opts.post:
             raise
