@@ -2,9 +2,11 @@
 
 The composite actions never put ``${{ inputs.* }}`` inside a ``run:`` script: each input reaches this
 module as a ``CML_INPUT_<NAME>`` environment variable (``sort-by`` -> ``CML_INPUT_SORT_BY``). It builds
-the ``cml`` argv from them without a shell, runs the command in-process, echoes its output, and writes
-the step outputs ``exit-code``, ``gate`` (pass | fail | error), ``url`` and ``report`` to ``$GITHUB_OUTPUT``
-in the heredoc form (``name<<DELIMITER`` ... ``DELIMITER``), so a value may hold any text, newlines included.
+the ``cml`` argv from them without a shell, runs the command in-process (:func:`cml.cli.invoke`), and
+writes the step outputs ``exit-code``, ``gate`` (pass | fail | error), ``url`` and ``report`` to
+``$GITHUB_OUTPUT`` in the heredoc form (``name<<DELIMITER`` ... ``DELIMITER``), so a value may hold any
+text, newlines included. ``url`` and ``report`` come from the command's typed result, never from what it
+printed (so ``--json`` changes nothing).
 
 Usage (what the actions run): ``python -m cml.action run|report|runner|bench``.
 """
@@ -12,19 +14,17 @@ Usage (what the actions run): ``python -m cml.action run|report|runner|bench``.
 from __future__ import annotations
 
 import glob
-import io
 import os
 import re
 import secrets
 import shlex
 import sys
 from collections.abc import Mapping, Sequence
-from contextlib import redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TextIO
+from typing import Literal
 
-from cml.cli import main as cml_main
+from cml.cli import Outcome, invoke
 from cml.errors import GateFailed, UsageError
 
 Kind = Literal["arg", "one", "many", "list", "bool"]
@@ -104,9 +104,6 @@ SPECS: dict[str, tuple[tuple[str, ...], tuple[Flag, ...]]] = {
     ),
 }
 
-#: A line that is a URL, or ``created URL`` / ``updated URL`` as ``cml comment`` and ``cml report --post`` print.
-_URL = re.compile(r"^(?:(?:created|updated) )?(?P<url>(?:https?|file)://\S+)$")
-
 
 def env_name(name: str) -> str:
     """The variable an action input travels in: ``sort-by`` -> ``CML_INPUT_SORT_BY``."""
@@ -169,28 +166,48 @@ def _glob(pattern: str) -> list[str]:
     return sorted(glob.glob(pattern)) or [pattern]
 
 
-def outputs(argv: Sequence[str], code: int, stdout: str) -> dict[str, str]:
-    """The step outputs: exit code, gate verdict, the last URL printed, the report path given."""
-    urls = [m["url"] for line in stdout.splitlines() if (m := _URL.match(line.strip()))]
-    report = ""
-    if "--output" in argv[:-1]:
-        report = argv[argv.index("--output") + 1]
-    elif argv[:1] == ["comment"] and len(argv) > 2:
-        report = argv[2]
+def outputs(argv: Sequence[str], outcome: Outcome) -> dict[str, str]:
+    """The step outputs: exit code, gate verdict, the URL the command's result names (the comment,
+    check, published file or preview it posted), and the report: the output folder the result names,
+    else the one ``--output`` gave or the markdown file a comment command posted."""
+    code = outcome.code
     gate = "pass" if code == 0 else "fail" if code == GateFailed.exit_code else "error"
-    return {"exit-code": str(code), "gate": gate, "url": urls[-1] if urls else "", "report": report}
+    report = _folder(outcome.result)
+    if report is None:
+        report = ""
+        if "--output" in argv[:-1]:
+            report = argv[argv.index("--output") + 1]
+        elif argv[:1] == ["comment"] and len(argv) > 2:
+            report = argv[2]
+    return {"exit-code": str(code), "gate": gate, "url": result_url(outcome.result), "report": report}
 
 
-class _Tee(io.StringIO):
-    """Keeps what is written and passes it on to the real stdout."""
+def result_url(result: object) -> str:
+    """The URL in a command's typed result: a comment's, a check's, a published file's; "" when none."""
+    from cml.bench.run import Outcome as Benched
+    from cml.check import Checked
+    from cml.comment import Posted
+    from cml.publish import Published
+    from cml.report.run import ReportResult
 
-    def __init__(self, out: TextIO) -> None:
-        super().__init__()
-        self._out = out
+    if isinstance(result, ReportResult | Benched):
+        result = result.posted
+    if isinstance(result, Posted | Checked | Published):
+        return result.url
+    return ""
 
-    def write(self, text: str) -> int:
-        self._out.write(text)
-        return super().write(text)
+
+def _folder(result: object) -> str | None:
+    """The output folder of a ``report`` or ``bench`` result, relative to the current directory when
+    it lies under it; None for other results."""
+    from cml.bench.run import Outcome as Benched
+    from cml.report.run import ReportResult
+
+    if not isinstance(result, ReportResult | Benched):
+        return None
+    folder = result.report.parent.resolve()
+    cwd = Path.cwd().resolve()
+    return str(folder.relative_to(cwd)) if folder.is_relative_to(cwd) else str(folder)
 
 
 def main(argv: Sequence[str], env: Mapping[str, str]) -> int:
@@ -203,15 +220,13 @@ def main(argv: Sequence[str], env: Mapping[str, str]) -> int:
     except UsageError as exc:
         print(f"cml: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    tee = _Tee(sys.stdout)
-    with redirect_stdout(tee):
-        try:
-            code = cml_main(cml_argv, env)
-        except SystemExit as exc:  # argparse: bad options or --help
-            code = exc.code if isinstance(exc.code, int) else 2
+    try:
+        outcome = invoke(cml_argv, env)
+    except SystemExit as exc:  # argparse: bad options or --help
+        outcome = Outcome(code=exc.code if isinstance(exc.code, int) else 2)
     if env.get("GITHUB_OUTPUT"):
-        write_outputs(Path(env["GITHUB_OUTPUT"]), outputs(cml_argv, code, tee.getvalue()))
-    return code
+        write_outputs(Path(env["GITHUB_OUTPUT"]), outputs(cml_argv, outcome))
+    return outcome.code
 
 
 def output_lines(values: Mapping[str, str]) -> str:

@@ -9,12 +9,14 @@ Which comments are read, how links are recognised and how assets are removed is 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from cml.errors import ForgeError, StoreMoved, UsageError
 from cml.forges import AssetStore, Forge
 from cml.log import logger
+from cml.session import Access
 
 #: Full tries when the store changes under us (an upload landed while we read the comments).
 _TRIES = 3
@@ -41,6 +43,27 @@ class GcResult:
             "kept": list(self.kept),
             "removed": list(self.removed),
         }
+
+
+@dataclass(frozen=True, kw_only=True)
+class GcRequest:
+    """``cml assets gc``: keep what was stored, or linked by a comment updated, in the last ``keep_days``."""
+
+    keep_days: int
+    dry_run: bool = False
+    access: Access = field(default_factory=Access)
+
+
+def collect(request: GcRequest, env: Mapping[str, str], now: datetime | None = None) -> GcResult:
+    """Open the forge ``env`` (and ``request.access``) names and run :func:`gc` on it at ``now``
+    (default: the current time). Raises as :func:`cml.session.open_forge` and :func:`gc` do."""
+    from cml import session
+
+    if request.keep_days < 1:  # before any request, like the flag's own check
+        raise UsageError(f"--keep-days {request.keep_days}: must be at least 1 (a day)")
+    opened = session.open_forge(env, request.access)
+    when = now or datetime.now(UTC)
+    return gc(opened.forge, keep_days=request.keep_days, now=when, dry_run=request.dry_run)
 
 
 def gc(forge: Forge, *, keep_days: int, now: datetime, dry_run: bool = False) -> GcResult:

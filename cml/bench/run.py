@@ -13,7 +13,7 @@ when this module loads, and can be handed in as :class:`Parts` (tests use stand-
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,12 +22,15 @@ from cml.bench import VARIANTS, Accuracy, Converted, Latency, Method, Results, T
 from cml.bench import report as render
 from cml.bench import results as res
 from cml.ci import CIContext
+from cml.comment import Posted
 from cml.errors import CmlError, ConfigError, InputError
 from cml.forges import Forge
 from cml.log import logger
+from cml.report.budget import Section
 from cml.report.diff import MetricRow, metric_rows
 from cml.report.direction import direction
 from cml.report.gate import GateResult, Rule, evaluate
+from cml.session import Access
 
 REPORT, RESULTS, MODELS, LOG = "report.md", "results.json", "models", "convert.log"
 
@@ -131,7 +134,7 @@ class Outcome:
     json: Path
     gate: GateResult
     metrics: dict[str, float]
-    posted: Any = None  # cml.comment.Posted
+    posted: Posted | None = None
     dropped: tuple[str, ...] = ()
 
 
@@ -192,6 +195,37 @@ def bench(
         posted=posted,
         dropped=tuple(dropped),
     )
+
+
+def measure(
+    opts: Options,
+    env: Mapping[str, str],
+    *,
+    access: Access | None = None,
+    cwd: Path | None = None,
+    layers: Parts | None = None,
+) -> Outcome:
+    """:func:`bench` with the CI context, forge and token resolved from ``env`` (:mod:`cml.session`).
+
+    Outside a git repository (no commit) it runs ad hoc: nothing to compare with but ``baseline``,
+    nowhere to post (ConfigError when ``post`` is asked). The forge is opened to post, and on the
+    local forge to read the base's stored run.
+    """
+    from cml import session
+
+    access = access or session.Access()
+    cwd = cwd or Path.cwd()
+    try:
+        ctx = session.context(env, access, cwd)
+    except ConfigError:
+        if opts.post:
+            raise
+        ctx = outside_git(cwd)  # an ad-hoc run in a plain folder: nothing to compare or post
+    in_git = bool(ctx.sha)
+    opened = session.open_forge(env, access, ctx) if in_git and (opts.post or ctx.forge == "local") else None
+    token = "" if opts.baseline or not in_git else session.token(ctx, env, access, required=False)
+    forge = opened.forge if opened else None
+    return bench(opts, ctx=ctx, forge=forge, cwd=cwd, token=token, layers=layers)
 
 
 def outside_git(cwd: Path) -> CIContext:
@@ -309,7 +343,7 @@ def assemble(
     )
 
 
-def write(report: render.BenchReport, out: Path, sha: str) -> tuple[Path, list[Any]]:
+def write(report: render.BenchReport, out: Path, sha: str) -> tuple[Path, list[Section]]:
     """Write ``results.json``, the latency plot (a note instead when it cannot be rendered) and
     ``report.md`` with its data block into ``out``; return the report's path and sections."""
     from cml.report.snapshot import Snapshot, encode_block
@@ -351,23 +385,14 @@ def _summary(ctx: CIContext, path: Path, out: Path) -> None:
     ci.append_summary(ctx, for_summary(path.read_text(encoding="utf-8"), str(out)))
 
 
-def _post(ctx: CIContext, forge: Forge, secs: list[Any], path: Path, title: str) -> tuple[Any, list[str]]:
+def _post(
+    ctx: CIContext, forge: Forge, secs: list[Section], path: Path, title: str
+) -> tuple[Posted, list[str]]:
     """Upload the plot, fit the sections to the forge's limit, update the sticky comment titled
-    ``title`` on this PR/MR (else the commit). Calls the forge's asset upload and comment endpoints."""
-    from cml import comment
-    from cml.cli import _forge
-    from cml.files import Tree
-    from cml.markdown import relink_images
-    from cml.report.budget import assemble as fit
-    from cml.report.budget import join
+    ``title`` on this PR/MR (else the commit): :func:`cml.report.post.post_sections`."""
+    from cml.report.post import post_sections
 
-    where = "the job summary / the report artifact" if ctx.step_summary else str(path)
-    target = _forge.resolve_target("auto", ctx, forge)
-    images = _forge.local_image_files(join(secs), path.parent, path, Tree(root=path.parent.resolve()))
-    links = _forge.image_links(images, forge)
-    secs = [replace(s, body=relink_images(s.body, links)) for s in secs]
-    body, dropped = fit(secs, comment.room(title, forge.max_comment_chars), where)
-    return comment.send(forge, target, body, title=title, sticky=True), dropped
+    return post_sections(ctx, forge, secs, path, title)
 
 
 def summary(done: Outcome) -> dict[str, Any]:

@@ -1,8 +1,10 @@
 """``cml`` entry point: parse, dispatch to one command module, turn errors into one line + exit code.
 
 Each command lives in its own module under ``cml.cli`` exposing ``register(subparsers)``, which
-adds its parser and sets ``handler`` (``(args, env) -> int``). Modules import heavy libraries
-inside their handlers only, so ``cml --help`` stays fast.
+adds its parser and sets ``handler`` (``(args, env) -> Outcome | int``): it builds the typed request
+from the arguments, calls one library function and prints its typed result. :func:`invoke` returns
+that result with the exit code (the GitHub action builds its outputs from it); :func:`main` the code
+alone. Modules import heavy libraries inside their handlers only, so ``cml --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -12,14 +14,31 @@ import importlib
 import os
 import sys
 import traceback
-from collections.abc import Mapping, Sequence
-from typing import NoReturn
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import NoReturn, TypeAlias
 
 from cml import __version__
 from cml.errors import CmlError
 from cml.log import logger, redact, setup
 
 DEBUG_HELP = "log every call (redacted) and show tracebacks"
+
+#: What a command module's ``register`` is handed.
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
+    """What one command did: its exit code, the typed result of the library call it made (None when
+    it failed before one), and an error to report after the result was printed (a failed gate)."""
+
+    code: int
+    result: object | None = None
+    error: CmlError | None = None
+
+
+Handler: TypeAlias = Callable[[argparse.Namespace, Mapping[str, str]], "Outcome | int"]
 
 #: Command modules, in the order ``cml --help`` lists them.
 COMMANDS: tuple[str, ...] = ("comment", "publish", "report", "check", "run", "runner", "bench", "assets")
@@ -91,29 +110,42 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
-    """Run one cml command and return its exit code (never raises, except SystemExit from --help)."""
+def invoke(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> Outcome:
+    """Run one cml command; return its exit code and typed result (never raises, except SystemExit
+    from --help and bad arguments). An error is printed as one line; its traceback with --debug."""
     env = os.environ if env is None else env
     args = parse(argv)
     setup(debug=args.debug)
+    result: object | None = None
     try:
-        code: int = args.handler(args, env)
+        handler: Handler = args.handler
+        done = handler(args, env)
+        if isinstance(done, int):
+            return Outcome(code=done)
+        result = done.result
+        if done.error is not None:
+            raise done.error
+        return done
     except CmlError as exc:
         if args.debug:
             sys.stderr.write(redact(traceback.format_exc()))
         print(f"cml: error: {redact(str(exc))}", file=sys.stderr)
-        return exc.exit_code
+        return Outcome(code=exc.exit_code, result=result)
     except KeyboardInterrupt:
         print("cml: interrupted", file=sys.stderr)
-        return 130
+        return Outcome(code=130, result=result)
     except Exception as exc:  # a bug: say so in one line, full trace only with --debug
         logger.debug("%s", traceback.format_exc())
         print(
             f"cml: internal error: {redact(f'{type(exc).__name__}: {exc}')} (rerun with --debug)",
             file=sys.stderr,
         )
-        return 1
-    return code
+        return Outcome(code=1, result=result)
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    """Run one cml command and return its exit code (never raises, except SystemExit from --help)."""
+    return invoke(argv, env).code
 
 
 def entry() -> None:

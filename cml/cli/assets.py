@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from cml.cli import _forge
@@ -43,11 +42,12 @@ def register(sub: Any) -> None:
 
 
 def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    """Call :func:`cml.assets.gc` on the detected forge and print what it kept and removed."""
-    from cml.assets import gc
+    """Call :func:`cml.assets.collect` on the detected forge and print what it kept and removed."""
+    from cml.assets import GcRequest, collect
 
-    session = _forge.open_forge(args, env)
-    result = gc(session.forge, keep_days=args.keep_days, now=datetime.now(UTC), dry_run=args.dry_run)
+    result = collect(
+        GcRequest(keep_days=args.keep_days, dry_run=args.dry_run, access=_forge.access(args)), env
+    )
     if args.json:
         print(json.dumps(result.as_json()))
         return 0

@@ -11,14 +11,17 @@ import argparse
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cml.bench import VARIANTS, Variant
-from cml.cli import _forge
-from cml.errors import ConfigError, GateFailed, UsageError
+from cml.cli import Outcome, Subparsers, _forge
+from cml.errors import GateFailed, UsageError
+
+if TYPE_CHECKING:
+    from cml.bench.run import Options
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     """Add ``bench``."""
     p = sub.add_parser(
         "bench",
@@ -128,7 +131,7 @@ def _threads(text: str) -> tuple[int, ...]:
     return tuple(dict.fromkeys(int(p) for p in parts))
 
 
-def options(args: argparse.Namespace) -> Any:
+def options(args: argparse.Namespace) -> Options:
     """Turn flags into :class:`cml.bench.run.Options`; UsageError for a bad list, count or rule."""
     from cml.bench import Method
     from cml.bench.run import Options, TargetOptions
@@ -157,27 +160,18 @@ def options(args: argparse.Namespace) -> Any:
     )  # fmt: skip
 
 
-def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    """Benchmark, write, post; print the report path (or --json); then raise GateFailed."""
+def handle(args: argparse.Namespace, env: Mapping[str, str]) -> Outcome:
+    """Benchmark, write, post (:func:`cml.bench.run.measure`); print the report path (or --json); a
+    failed gate exits 8 after that."""
     from cml.bench import run
 
-    opts = options(args)
-    try:
-        ctx = _forge.context(args, env)
-    except ConfigError:
-        if args.post:
-            raise
-        ctx = run.outside_git(Path.cwd())  # an ad-hoc run in a plain folder: nothing to compare or post
-    in_git = bool(ctx.sha)
-    session = _forge.open_forge(args, env, ctx) if in_git and (args.post or ctx.forge == "local") else None
-    token = "" if args.baseline or not in_git else _forge.token(args, env, ctx, required=False)
-    done = run.bench(opts, ctx=ctx, forge=session.forge if session else None, cwd=Path.cwd(), token=token)
+    done = run.measure(options(args), env, access=_forge.access(args), cwd=Path.cwd())
     if args.json:
         print(json.dumps(run.summary(done)))
     else:
         print(done.report)
         if done.posted is not None:
             print(done.posted.url)
-    if done.gate.failed:
-        raise GateFailed("gate failed: " + "; ".join(c.rule.text for c in done.gate.failed))
-    return 0
+    failed = done.gate.failed
+    error = GateFailed("gate failed: " + "; ".join(c.rule.text for c in failed)) if failed else None
+    return Outcome(code=0, result=done, error=error)

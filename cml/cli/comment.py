@@ -6,13 +6,15 @@ import argparse
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from cml import ci
-from cml.cli import _forge
+from cml.cli import Outcome, Subparsers, _forge
+
+if TYPE_CHECKING:
+    from cml.posting import CommentRequest, DryRun
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     """Add ``comment`` with its ``create`` and ``update`` verbs."""
     parser = sub.add_parser("comment", help="post a markdown report as a comment (sticky with update)")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True, help="each has its own --help")
@@ -41,76 +43,59 @@ def register(sub: Any) -> None:
         p.set_defaults(handler=handle)
 
 
-def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    """Read the report, upload its images, then create or update the comment."""
-    from cml import comment
-    from cml.forges import COMMENT_LIMITS
-    from cml.log import logger
-    from cml.markdown import image_warnings
+def request(args: argparse.Namespace) -> CommentRequest:
+    """The arguments as a :class:`cml.posting.CommentRequest`."""
+    from cml.posting import CommentRequest
 
-    _forge.parse_target(args.target)
-    full = _forge.read_report(args.report)
-    ctx = _forge.context(args, env)
-    title = args.watermark_title or ctx.workflow
-    sticky = args.verb == "update"
-    # Only what the forge can hold is searched for images: bounded work whatever the report's size.
-    report, cut = comment.postable(full, title=title, limit=COMMENT_LIMITS[ctx.forge])
-    files = _forge.local_image_files(report, args.report.parent, args.report)
-    for warning in image_warnings(report):
-        logger.warning(warning)
+    return CommentRequest(
+        report=args.report,
+        target=args.target,
+        title=args.watermark_title,
+        sticky=args.verb == "update",
+        access=_forge.access(args),
+    )
+
+
+def handle(args: argparse.Namespace, env: Mapping[str, str]) -> Outcome:
+    """Post the report (:func:`cml.posting.post`), or with ``--dry-run`` print the plan; print what was done."""
+    from cml import posting
+
     if args.dry_run:
-        return _dry_run(args, env, ctx, report, files, title, sticky)
-    session = _forge.open_forge(args, env, ctx)
-    forge = session.forge
-    target = _forge.resolve_target(args.target, ctx, forge)
-    report = _forge.upload_images(report, files, forge)
-    posted = comment.send(forge, target, report, title=title, sticky=sticky)
-    if cut or posted.truncated:
-        ci.append_summary(ctx, full if cut else report)
+        plan = posting.plan(request(args), env)
+        _print_plan(args, plan)
+        return Outcome(code=0, result=plan)
+    posted = posting.post(request(args), env)
     if args.json:
         print(json.dumps({"action": posted.action, "url": posted.url, "id": posted.id}))
     else:
         print(f"{posted.action} {posted.url}")
-    return 0
+    return Outcome(code=0, result=posted)
 
 
-def _dry_run(
-    args: argparse.Namespace,
-    env: Mapping[str, str],
-    ctx: Any,
-    report: str,
-    files: Mapping[str, Path],
-    title: str,
-    sticky: bool,
-) -> int:
+def _print_plan(args: argparse.Namespace, plan: DryRun) -> None:
     """Print what would be sent, the body redacted; exit 2 like a real run when it holds a secret."""
-    from cml import comment
     from cml.log import redact
-    from cml.secrets import refuse_if_found
 
-    _forge.token(args, env, ctx, required=False)  # registered, so the body below is redacted
-
-    where = _forge.describe_target(args.target, ctx)
-    print(f"# cml comment {args.verb} --dry-run: {_nothing_sent(ctx)}")
-    for src, path in files.items():
+    print(f"# cml comment {args.verb} --dry-run: {_nothing_sent(plan)}")
+    for src, path in plan.uploads:
         print(f"would upload {src} ({path.stat().st_size} bytes) and relink it")
-    if sticky:
+    if plan.sticky:
         whose = (
-            f"by {ctx.actor or 'you'} in the local forge" if ctx.forge == "local" else "by the token's user"
+            f"by {plan.actor or 'you'} in the local forge" if plan.forge == "local" else "by the token's user"
         )
-        print(f"would read every comment on {where} and edit the newest one {whose} titled {title!r}")
+        print(
+            f"would read every comment on {plan.where} and edit the newest one {whose} titled {plan.title!r}"
+        )
         print("else would create one")
     else:
-        print(f"would create a comment on {where} titled {title!r}")
-    body, _ = comment.compose(report, title=title, nonce="0" * 12, limit=10**9)
+        print(f"would create a comment on {plan.where} titled {plan.title!r}")
     print("--- body ---")
-    print(redact(body))
-    refuse_if_found(body, "the comment")
-    return 0
+    print(redact(plan.body))
+    plan.check()
 
 
-def _nothing_sent(ctx: Any) -> str:
-    """What ``--dry-run`` leaves alone, in the words of the forge ``ctx`` names."""
-    if ctx.forge == "local":
-        return f"nothing is written to the local forge ({ctx.workdir / '.cml'})"
-    return f"nothing is sent to the {ctx.forge} forge"
+def _nothing_sent(plan: DryRun) -> str:
+    """What ``--dry-run`` leaves alone, in the words of the forge it names."""
+    if plan.store is not None:
+        return f"nothing is written to the local forge ({plan.store})"
+    return f"nothing is sent to the {plan.forge} forge"

@@ -5,11 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
 
 from cml import container
-from cml.errors import UsageError
+from cml.cli import Outcome, Subparsers
 
 _DESCRIPTION = """\
 Run CMD in a Docker container: the workspace (the git work tree, else the current directory) is mounted
@@ -20,7 +18,7 @@ Ctrl-C, and the container is removed when cml exits, times out or is interrupted
 (a watchdog in it sees cml's end of a pipe close) and the next `cml run` on this host removes it."""
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     """Add ``run``."""
     p = sub.add_parser(
         "run",
@@ -51,25 +49,17 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=handle)
 
 
-def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    """Build the run spec from the flags and run it; return the container's exit code."""
-    from cml.container import engine
-
-    if args.timeout is not None and args.timeout <= 0:
-        raise UsageError(f"--timeout {args.timeout:g}: must be more than 0 seconds")
-    cwd = Path.cwd()
-    spec = container.RunSpec(
+def handle(args: argparse.Namespace, env: Mapping[str, str]) -> Outcome:
+    """Run the command in a container (:func:`cml.container.run`); exit with the container's exit code."""
+    request = container.RunRequest(
         image=args.image,
-        command=container.parse_command(args.command),
-        workspace=container.workspace(cwd),
-        workdir=cwd.resolve(),
-        user=container.caller_user(),
-        env=container.parse_env(args.env, env),
-        volumes=tuple(container.parse_volume(v, cwd) for v in args.volume),
-        gpus=container.parse_gpus(args.gpus) if args.gpus else None,
+        command=tuple(args.command),
+        env=tuple(args.env),
+        volumes=tuple(args.volume),
+        gpus=args.gpus,
         timeout=args.timeout,
         network=args.network,
         pull=args.pull,
     )
     sys.stdout.flush()
-    return engine.run(spec, env, sys.stdout.buffer, sys.stderr.buffer)
+    return Outcome(code=container.run(request, env, sys.stdout.buffer, sys.stderr.buffer))

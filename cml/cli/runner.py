@@ -8,9 +8,13 @@ import sys
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
+from cml.cli import Outcome, Subparsers
 from cml.cli._forge import add_forge_options
+
+if TYPE_CHECKING:
+    from cml.runner.provision import GcOptions, LaunchOptions, TeardownOptions
 
 _DESCRIPTION = """\
 Turn machines you reach over SSH into self-hosted GitHub Actions or GitLab CI runners, show them, remove
@@ -27,7 +31,7 @@ _VERBS = {
 }
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     """Add ``runner`` and its four verbs."""
     p = sub.add_parser(
         "runner",
@@ -118,36 +122,39 @@ def _launch(p: argparse.ArgumentParser) -> None:
     )
 
 
-def handle(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    """Build the options, run the verb on every host, print the results; exit with the worst host's code."""
+def handle(args: argparse.Namespace, env: Mapping[str, str]) -> Outcome:
+    """Run the verb on every host (:func:`cml.runner.command.run`), print the results; exit with the
+    worst host's code."""
     from cml.cli import _forge
-    from cml.runner import fleet, session
+    from cml.runner import fleet
+    from cml.runner.command import RunnerRequest, run
 
-    opts, dry = _options(args), getattr(args, "dry_run", False)
-    ctx = _forge.context(args, env)
-    token = _forge.token(args, env, ctx, required=not dry)
-    wanted = args.host or args.inventory or args.verb != "gc"  # gc alone sweeps the forge only
-    hosts = session.hosts(args.host, args.inventory) if wanted else []
-    live = ctx.provider == "local" and sys.stderr.isatty()
-    settings = fleet.Settings(parallel=args.parallel, timeout=args.timeout, live=live)
-    key = session.identity(args.identity, env)
-    with session.access(
-        identity=key, known_hosts=args.known_hosts, accept_new=args.accept_new, env=env
-    ) as ssh:
-        package = getattr(args, "runner_package", None)
-        parts = session.parts(
-            ctx, token, ssh, env, org=args.org, group=args.group, runner_package=package, dry_run=dry
-        )
-        results = getattr(fleet, args.verb)(hosts, opts, parts, settings)
+    request = RunnerRequest(
+        verb=args.verb,
+        options=_options(args),
+        hosts=tuple(args.host),
+        inventory=args.inventory,
+        identity=args.identity,
+        known_hosts=args.known_hosts,
+        accept_new=args.accept_new,
+        org=args.org,
+        group=args.group,
+        runner_package=getattr(args, "runner_package", None),
+        settings=fleet.Settings(parallel=args.parallel, timeout=args.timeout),
+        live=sys.stderr.isatty(),
+        access=_forge.access(args),
+    )
+    done = run(request, env)
+    results = done.results
     print(json.dumps([asdict(r) for r in results], indent=2) if args.json else fleet.text(results))
     for result in results:
         if not result.ok:  # one line per failed host, naming it once
             said = result.message if result.host in result.message else f"{result.host}: {result.message}"
             print(f"cml: error: {said}", file=sys.stderr)
-    return fleet.exit_code(results)
+    return Outcome(code=done.exit_code, result=done)
 
 
-def _options(args: argparse.Namespace) -> Any:
+def _options(args: argparse.Namespace) -> LaunchOptions | TeardownOptions | GcOptions:
     """The verb's typed options; UsageError for a count, parallelism or timeout below 1."""
     from cml.errors import UsageError
     from cml.runner import provision

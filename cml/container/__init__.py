@@ -2,7 +2,8 @@
 
 The workspace (the git work tree, else the current directory) is mounted at the same path and the
 command runs in the current directory as the caller's uid:gid, so files it writes belong to the caller.
-Only variables named with ``--env`` reach the container. The docker calls live in :mod:`cml.container.engine`.
+Only variables named with ``--env`` reach the container. :func:`run` takes a :class:`RunRequest` (the
+flags as given) and returns the container's exit code; the docker calls live in :mod:`cml.container.engine`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 from cml import git
 from cml.errors import CmlError, InputError, UsageError
@@ -84,7 +85,7 @@ _SECRET_NAME = re.compile(r"TOKEN|SECRET|PASS|KEY|CRED|AUTH|PRIVATE|SESSION|COOK
 
 def parse_command(words: Sequence[str]) -> tuple[str, ...]:
     """The command after ``--``; raises UsageError when there is none (the image's default is not run)."""
-    command = tuple(words[1:] if words[:1] == ["--"] else words)
+    command = tuple(words[1:] if list(words[:1]) == ["--"] else words)
     if not command:
         raise UsageError("cml run: no command given", hint="cml run --image IMAGE [options] -- CMD...")
     return command
@@ -153,3 +154,53 @@ def workspace(cwd: Path) -> Path:
 def caller_user() -> str:
     """``uid:gid`` of this process: the container writes files as the caller."""
     return f"{os.getuid()}:{os.getgid()}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunRequest:
+    """``cml run`` as given: the image, the command (a leading ``--`` is dropped), ``env`` items
+    ``NAME`` or ``NAME=VALUE``, ``volumes`` ``SRC:DST[:ro]``, ``gpus`` ``all|N|device=ID,...``."""
+
+    image: str
+    command: tuple[str, ...]
+    env: tuple[str, ...] = ()
+    volumes: tuple[str, ...] = ()
+    gpus: str | None = None
+    timeout: float | None = None
+    network: str | None = None
+    pull: Pull = "missing"
+
+
+def make_spec(request: RunRequest, env: Mapping[str, str], cwd: Path) -> RunSpec:
+    """The checked :class:`RunSpec` for ``request`` run from ``cwd`` with the caller's ``env``;
+    UsageError/InputError naming the option that is wrong."""
+    if request.timeout is not None and request.timeout <= 0:
+        raise UsageError(f"--timeout {request.timeout:g}: must be more than 0 seconds")
+    return RunSpec(
+        image=request.image,
+        command=parse_command(request.command),
+        workspace=workspace(cwd),
+        workdir=cwd.resolve(),
+        user=caller_user(),
+        env=parse_env(request.env, env),
+        volumes=tuple(parse_volume(v, cwd) for v in request.volumes),
+        gpus=parse_gpus(request.gpus) if request.gpus else None,
+        timeout=request.timeout,
+        network=request.network,
+        pull=request.pull,
+    )
+
+
+def run(
+    request: RunRequest, env: Mapping[str, str], out: BinaryIO, err: BinaryIO, cwd: Path | None = None
+) -> int:
+    """Run ``request`` in a container, streaming its output to ``out``/``err``; return its exit code.
+
+    Raises as :func:`make_spec` for bad options and as :func:`cml.container.engine.run` (ConfigError
+    without a daemon, TimedOut 124, ContainerError 126/127, KeyboardInterrupt).
+    """
+    from cml.container import engine
+
+    spec = make_spec(request, env, cwd or Path.cwd())
+    out.flush()
+    return engine.run(spec, env, out, err)

@@ -1,7 +1,8 @@
 """The I/O edges of ``cml report``: read head and baseline, compute, write files.
 
 :func:`compute` reads and compares (no writes); :func:`cml.report.draw.draw` renders the figures
-into the output folder; :func:`write` writes ``report.md``. Posting lives in the CLI module.
+into the output folder; :func:`write` writes ``report.md``. Posting is :mod:`cml.report.post`; the
+whole command is :func:`cml.report.run.report`.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cml.action import outputs
-from cml.cli import main
+from cml.cli import invoke, main
 
 
 @pytest.fixture
@@ -22,12 +22,13 @@ def here(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_comment_update_says_created_then_updated(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["comment", "update", "report.md"], {}) == 0
     first = capsys.readouterr().out.strip()
-    assert main(["comment", "update", "report.md"], {}) == 0
+    outcome = invoke(["comment", "update", "report.md"], {})
+    assert outcome.code == 0
     second = capsys.readouterr().out.strip()
     assert first.startswith("created file://")
     assert second.startswith("updated file://")
     url = second.removeprefix("updated ")
-    assert outputs(["comment", "update", "report.md"], 0, second + "\n")["url"] == url
+    assert outputs(["comment", "update", "report.md"], outcome)["url"] == url
     stored = json.loads(next((here / ".cml" / "comments").glob("*.json")).read_text(encoding="utf-8"))
     assert len(stored) == 1  # updated in place, not a second comment
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -12,8 +13,15 @@ import pytest
 import yaml
 
 from cml import action
+from cml.check import Checked
+from cml.cli import Outcome
+from cml.comment import Posted
 from cml.errors import UsageError
+from cml.publish import Published
+from cml.report.build import ReportData
+from cml.report.gate import GateResult
 from cml.report.plots import BROWSER_NAMES
+from cml.report.run import ReportResult
 from tests.fakes.runner_files import FileCommandError, parse
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -178,20 +186,99 @@ def test_unknown_action() -> None:
         action.build_argv("deploy", {})
 
 
+POSTED = Posted(action="updated", url="https://github.com/o/r/pull/1#issuecomment-2", id="2")
+
+
 @pytest.mark.parametrize(
-    ("argv", "code", "stdout", "expected"),
+    ("argv", "outcome", "expected"),
     [
-        (["comment", "update", "r.md"], 0, "x\nhttps://github.com/o/r/pull/1#c-2\n", ("pass", "r.md")),
-        (["report", "--output", "out", "--post"], 8, "file:///tmp/a.html\n", ("fail", "out")),
-        (["publish", "x.png"], 3, "", ("error", "")),
+        (["comment", "update", "r.md"], Outcome(code=0, result=POSTED), ("pass", "r.md", POSTED.url)),
+        (["report", "--output", "out", "--post"], Outcome(code=8), ("fail", "out", "")),
+        (["publish", "x.png"], Outcome(code=3), ("error", "", "")),
+        (
+            ["check", "create", "r.md", "--conclusion", "success"],
+            Outcome(code=0, result=Checked(url="https://x/c/1", name="cml", conclusion="success", title="t")),
+            ("pass", "", "https://x/c/1"),
+        ),
+        (
+            ["publish", "p.png", "--md"],
+            Outcome(
+                code=0, result=Published(file=Path("p.png"), resolved=Path("/w/p.png"), url="https://x/p")
+            ),
+            ("pass", "", "https://x/p"),
+        ),
     ],
 )
-def test_outputs(argv: list[str], code: int, stdout: str, expected: tuple[str, str]) -> None:
-    got = action.outputs(argv, code, stdout)
-    urls = [line for line in stdout.splitlines() if "://" in line]
-    assert (got["gate"], got["report"]) == expected
-    assert got["url"] == (urls[-1] if urls else "")
-    assert got["exit-code"] == str(code)
+def test_outputs_come_from_the_typed_result(
+    argv: list[str], outcome: Outcome, expected: tuple[str, str, str]
+) -> None:
+    got = action.outputs(argv, outcome)
+    assert (got["gate"], got["report"], got["url"]) == expected
+    assert got["exit-code"] == str(outcome.code)
+
+
+def _report_result(folder: Path, posted: Posted | None) -> ReportResult:
+    return ReportResult(
+        report=folder / "report.md",
+        images=(),
+        plots=0,
+        gate=GateResult(checks=()),
+        baseline=None,
+        data=ReportData(title="t", head_sha="0" * 40),
+        posted=posted,
+    )
+
+
+def test_a_report_results_folder_and_posted_url_are_the_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    got = action.outputs(["report", "--json"], Outcome(code=0, result=_report_result(tmp_path / "o", POSTED)))
+    assert (got["report"], got["url"]) == ("o", POSTED.url)  # the default folder too, not only --output
+    elsewhere = tmp_path.parent / "elsewhere"
+    got = action.outputs(["report"], Outcome(code=8, result=_report_result(elsewhere, None)))
+    assert (got["gate"], got["report"], got["url"]) == ("fail", str(elsewhere.resolve()), "")
+
+
+def test_json_output_still_sets_url_from_the_posted_comment(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With ``--json`` cml prints no ``updated URL`` line: the url comes from the result, not stdout."""
+    monkeypatch.chdir(repo)
+    (repo / "report.md").write_text("# accuracy 0.97\n", encoding="utf-8")
+    out = repo / "github_output"
+    env = {
+        "CML_INPUT_COMMAND": "comment update report.md",
+        "CML_INPUT_ARGS": "--json",
+        "GITHUB_OUTPUT": str(out),
+    }
+    assert action.main(["run"], env) == 0
+    printed = json.loads(capsys.readouterr().out)
+    values = parse(out.read_text(encoding="utf-8"))
+    assert values["url"] == printed["url"]
+    assert values["url"].startswith("file://")
+    assert (values["gate"], values["report"]) == ("pass", "report.md")
+
+
+def test_the_report_action_with_json_sets_url_and_report(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(repo)
+    (repo / "metrics.json").write_text('{"accuracy": 0.5}\n', encoding="utf-8")
+    out = repo / "github_output"
+    env = {
+        "CML_INPUT_METRICS": "metrics.json",
+        "CML_INPUT_POST": "true",
+        "CML_INPUT_FAIL_ON": "accuracy < 0.9",
+        "CML_INPUT_ARGS": "--json",
+        "GITHUB_OUTPUT": str(out),
+    }
+    assert action.main(["report"], env) == 8  # the gate failed; the result is still there
+    printed = json.loads(capsys.readouterr().out)
+    values = parse(out.read_text(encoding="utf-8"))
+    assert printed["posted"]["action"] == "created"
+    assert values["url"] == printed["posted"]["url"]
+    assert (values["gate"], values["report"], values["exit-code"]) == ("fail", "cml-report", "8")
 
 
 def test_main_posts_to_the_local_forge_and_writes_step_outputs(

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cml.cli.check import title_of
+from cml.check import title_of
 from tests.conftest import git
 from tests.integration.report.conftest import Cml, write
 

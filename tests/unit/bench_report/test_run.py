@@ -196,3 +196,35 @@ def test_several_targets_name_metrics_by_target(work: Path) -> None:
     opts = replace(opts, rules=(parse_rule("adb://R58M/fp32.p50 > 20", "fail"),))
     with pytest.raises(UsageError, match=r"unknown metric 'adb://R58M/fp32\.p50'"):
         bench(opts, ctx=_ctx(work), forge=None, cwd=work, layers=parts)
+
+
+def test_measure_resolves_the_forge_and_posts_the_table(work: Path) -> None:
+    from cml.bench.run import measure
+    from cml.session import Access
+
+    parts, _calls = make_parts()
+    done = measure(_opts(work, post=True), {}, access=Access(forge="local"), cwd=work, layers=parts)
+    assert done.posted is not None
+    assert done.posted.action == "created"
+    [stored] = (work / ".cml" / "comments").glob("*.json")
+    [comment] = json.loads(stored.read_text(encoding="utf-8"))
+    assert str(comment["id"]) == done.posted.id
+    assert 'title="Mobile benchmark"' in comment["body"]
+    assert done.report == work / "out" / "report.md"
+
+
+def test_measure_outside_git_runs_ad_hoc_and_refuses_to_post(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cml.bench.run import measure
+    from cml.errors import ConfigError
+
+    monkeypatch.chdir(tmp_path)
+    standin.install(monkeypatch)
+    (tmp_path / "model.keras").write_bytes(b"keras")
+    parts, _calls = make_parts()
+    done = measure(_opts(tmp_path), {}, cwd=tmp_path, layers=parts)
+    assert (done.posted, done.base) == (None, None)
+    assert done.results.commit == ""
+    with pytest.raises(ConfigError):
+        measure(_opts(tmp_path, post=True), {}, cwd=tmp_path, layers=parts)
