@@ -14,6 +14,7 @@ Hostile answers: ``redirect`` (``status`` 301/302/307/308 to ``location``, befor
 (the route runs, then its answer goes out one byte every ``delay`` seconds, its ``phase`` being the
 ``"headers"`` or the ``"body"``) and ``headers`` (the route runs, ``headers`` replace its own, e.g. a
 hostile ``Link``). :class:`Bystander` is a second host (127.0.0.2) that logs whatever reaches it.
+A server serves plain HTTP unless ``tls`` holds a server context when it starts (see ``tests/fakes/tls.py``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import json
 import random
 import re
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -156,6 +158,8 @@ class FakeServer:
         self.faults = Faults()
         self.lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
+        #: A server-side TLS context: set before :meth:`start` to serve HTTPS instead of HTTP.
+        self.tls: ssl.SSLContext | None = None
 
     def route(self, method: str, pattern: str, fn: Callable[..., Reply]) -> None:
         """Serve ``method pattern`` (a regex on the path with named groups passed as kwargs) with ``fn``."""
@@ -163,10 +167,10 @@ class FakeServer:
 
     @property
     def root(self) -> str:
-        """``http://127.0.0.1:PORT`` (no prefix)."""
+        """``http://127.0.0.1:PORT`` (``https`` with :attr:`tls`; no prefix)."""
         assert self._server is not None, "not started"
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{'https' if self.tls else 'http'}://{host!s}:{port}"
 
     @property
     def url(self) -> str:
@@ -189,10 +193,13 @@ class FakeServer:
         return Reply(status, {"message": message, **extra})
 
     def start(self) -> FakeServer:
-        """Listen on an ephemeral port of ``host`` (127.0.0.1) in a daemon thread."""
+        """Listen on an ephemeral port of ``host`` (127.0.0.1) in a daemon thread (over TLS with :attr:`tls`)."""
         handler = type("Handler", (_Handler,), {"fake": self})
         self._server = ThreadingHTTPServer((self.host, 0), handler)
         self._server.daemon_threads = True
+        if self.tls is not None:  # the handshake happens in the connection's own thread, on first read
+            sock = self.tls.wrap_socket(self._server.socket, server_side=True, do_handshake_on_connect=False)
+            self._server.socket = sock
         threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
         return self
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import requests
 
+from tests.fakes import tls
 from tests.fakes.http import FakeServer, Reply
 
 
@@ -53,3 +56,21 @@ def test_slow_reply_times_out(echo: Echo) -> None:
     echo.faults.add("slow", delay=0.5)
     with pytest.raises(requests.Timeout):
         requests.get(f"{echo.url}/items/1", timeout=0.1)
+
+
+def test_plain_http_unless_tls_is_set(echo: Echo) -> None:
+    assert echo.tls is None
+    assert echo.url.startswith("http://127.0.0.1:")
+    assert requests.get(f"{echo.url}/items/2", timeout=5).json() == {"n": 2}
+
+
+def test_tls_serves_https_with_its_certificate(tmp_path: Path) -> None:
+    cert, key = tls.self_signed(tmp_path)
+    server = Echo()
+    tls.serve_tls(server, cert, key)
+    with server:
+        assert server.url.startswith("https://127.0.0.1:")
+        assert requests.get(f"{server.url}/items/3", timeout=5, verify=str(cert)).json() == {"n": 3}
+        with pytest.raises(requests.exceptions.SSLError):
+            requests.get(f"{server.url}/items/3", timeout=5)  # not in the system's trust store
+    assert [r.path for r in server.requests] == ["/items/3"]
