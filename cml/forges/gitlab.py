@@ -114,8 +114,9 @@ class GitLabForge:
         notes = self._notes(target)
         listing = lambda: iter(notes.list(iterator=True, sort="asc", order_by="created_at", **_OURS))  # noqa: E731
         for note in self._each(listing, what=what):
-            if not note.attributes.get("system"):
-                yield self._comment(target, note.attributes)
+            raw = note.attributes  # python-gitlab deep-copies the attributes on every read: read once
+            if not raw.get("system"):
+                yield self._comment(target, raw)
 
     def comments_newest_first(self, target: Target) -> Iterator[Comment]:
         """Non-system notes on ``target``, newest first, pages read only as far as consumed.
@@ -132,8 +133,9 @@ class GitLabForge:
         notes = self._notes(target)
         listing = lambda: iter(notes.list(iterator=True, sort="desc", order_by="created_at", **_OURS))  # noqa: E731
         for note in self._each(listing, what=what):
-            if not note.attributes.get("system"):
-                yield self._comment(target, note.attributes)
+            raw = note.attributes  # python-gitlab deep-copies the attributes on every read: read once
+            if not raw.get("system"):
+                yield self._comment(target, raw)
 
     def _commit_notes(self, target: Target, *, what: str) -> Iterator[Comment]:
         """Non-system notes of the commit's discussions (``GET .../commits/:sha/discussions``), in order."""
@@ -326,9 +328,10 @@ class GitLabForge:
     def _recent_notes(self, notes: Any, since: datetime, *, what: str) -> Iterator[str]:
         """Bodies of ``notes`` updated since ``since``, newest first, stopping at the first older one."""
         for note in self._each(_listing(notes.list, sort="desc", order_by="updated_at"), what=what):
-            if datetime.fromisoformat(note.attributes["updated_at"]) < since:
+            raw = note.attributes  # one deep copy, not two
+            if datetime.fromisoformat(raw["updated_at"]) < since:
                 return
-            yield str(note.attributes.get("body") or "")
+            yield str(raw.get("body") or "")
 
     def linked_assets(self, body: str) -> set[str]:
         """The file names of the uploads ``body`` links (uploads are matched by name: safe, never too few)."""
