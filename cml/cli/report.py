@@ -73,6 +73,12 @@ def register(sub: Any) -> None:
         metavar="METRIC",
         help="higher is better for METRIC",
     )
+    add(
+        "--reader",
+        choices=("auto", "dvc", "builtin"),
+        default="auto",
+        help="how to read dvc.yaml: with DVC, or built in (default: auto, DVC when installed in a DVC repo)",
+    )
     add("--bench", type=Path, metavar="FILE.json", help="add a `cml bench` results.json as a section")
     add("--json", action="store_true", help="print a machine summary as JSON")
     add("--post", action="store_true", help="update the sticky comment on this PR/MR (else the commit)")
@@ -102,7 +108,7 @@ def options(args: argparse.Namespace, root: Path, cwd: Path) -> Any:
     if metrics or params or plots or confusions:
         src = sources.from_flags(metrics, params, plots, confusions, root)
     else:
-        src = sources.discover(root)
+        src = sources.discover(root, args.reader)
     if src.empty and not args.runs and not args.bench:
         raise UsageError(
             "nothing to report: give --metrics/--params/--plot/--runs/--bench, or add a dvc.yaml"
@@ -122,6 +128,7 @@ def options(args: argparse.Namespace, root: Path, cwd: Path) -> Any:
         rules=tuple(rules),
         lower=overrides.lower,
         higher=overrides.higher,
+        reader=args.reader,
     )
 
 

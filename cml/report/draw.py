@@ -27,16 +27,16 @@ def draw(done: Computed, opts: Options, out_dir: Path) -> ReportData:
     """
     base_records = done.base.records if done.base else None
     figs: list[Any] = []
-    lines = [figures.lines(spec, done.head.records, base_records) for spec in opts.sources.plots]
-    pairs = [_pairs(done.head.records, base_records, c) for c in opts.sources.confusions]
+    lines = [figures.lines(spec, done.head.records, base_records) for spec in done.sources.plots]
+    pairs = [_pairs(done.head.records, base_records, c) for c in done.sources.confusions]
     if not lines and not pairs:
         return done.data
     notes = list(done.data.notes)
     extra: list[tuple[str, str]] = []
     try:
-        figs = [figures.figure(spec, drawn) for spec, drawn in zip(opts.sources.plots, lines, strict=True)]
+        figs = [figures.figure(spec, drawn) for spec, drawn in zip(done.sources.plots, lines, strict=True)]
         owners = ["Plots"] * len(figs)
-        for c, (head, base) in zip(opts.sources.confusions, pairs, strict=True):
+        for c, (head, base) in zip(done.sources.confusions, pairs, strict=True):
             md, heatmap = _confusion().section(head, base, title=f"Confusion: {c.path}")
             extra.append((f"Confusion: {c.path}", md))
             figs.append(heatmap)

@@ -66,6 +66,9 @@ class Sources:
     plots: tuple[PlotSpec, ...] = ()
     confusions: tuple[ConfusionSpec, ...] = ()
     origin: str = "flags"
+    reader: Literal["builtin", "dvc"] = (
+        "builtin"  # "dvc": read at each revision with DVC (cml.report.dvcrepo)
+    )
     notes: tuple[str, ...] = ()  # what could not be read (shown in the report and on stderr)
 
     @property
@@ -154,11 +157,14 @@ def sklearn(path: str) -> PlotSpec | ConfusionSpec:
     return PlotSpec(title=title, kind="line", series=((path, x or None, y),))
 
 
-def discover(root: Path) -> Sources:
-    """No file flags: every ``dvc.yaml`` in the tree (see :func:`cml.report.dvcyaml.find`), else
-    ``dvclive/``; empty Sources when neither."""
-    from cml.report import dvcyaml
+def discover(root: Path, reader: str = "auto") -> Sources:
+    """No file flags: the project as DVC reads it when ``reader`` chooses DVC (see
+    :func:`cml.report.dvcrepo.choose`), else every ``dvc.yaml`` in the tree (see
+    :func:`cml.report.dvcyaml.find`), else ``dvclive/``; empty Sources when none."""
+    from cml.report import dvcrepo, dvcyaml
 
+    if dvcrepo.choose(root, reader) == "dvc":
+        return dvcrepo.discover(root)
     found = dvcyaml.find(root)
     if found:
         return dvcyaml.read_all(root, found)
