@@ -62,9 +62,15 @@ def choose(root: Path, reader: str) -> Literal["dvc", "builtin"]:
 @contextlib.contextmanager
 def _opened(root: Path) -> Iterator[Any]:
     """``dvc.repo.Repo(root)`` with the process in ``root`` (DVC names plot files relative to the
-    current folder) and DVC's own log silenced; ConfigError naming ``root`` when DVC cannot open it."""
-    from dvc.exceptions import DvcException
-    from dvc.repo import Repo
+    current folder) and DVC's own log silenced; ConfigError naming ``root`` when DVC cannot open it,
+    or saying so when DVC is installed but does not import."""
+    try:
+        from dvc.exceptions import DvcException
+        from dvc.repo import Repo
+    except ImportError as exc:
+        raise ConfigError(
+            f"DVC does not import ({exc}): reinstall it ({INSTALL}), or use --reader builtin"
+        ) from None
 
     loggers = [logging.getLogger(name) for name in _DVC_LOGGERS]
     levels = [log.level for log in loggers]
@@ -122,7 +128,7 @@ class Read:
 
 
 def read(root: Path, sources: Sources, base_sha: str | None) -> Read:
-    """Metrics, params and plot data in the work tree and at ``base_sha``, read by DVC; a file DVC
+    """Metrics, params and plot data in the work tree (the head) and at ``base_sha``, read by DVC; a file DVC
     cannot read is a note (and a warning), a base metrics file kept in DVC's cache that neither the
     local cache nor a remote has is ``"missing"`` in ``Read.cache`` (the caller may complete it
     from a stored report)."""
