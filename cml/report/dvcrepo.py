@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from cml.errors import ConfigError, UsageError
+from cml.errors import ConfigError, InputError, UsageError
 from cml.log import logger
 from cml.report import dvcresults as results
 from cml.report.readers import Record
@@ -92,15 +92,18 @@ def _opened(root: Path) -> Iterator[Any]:
 def discover(root: Path) -> Sources:
     """What DVC reads in the work tree: the metrics and params files ``dvc metrics/params show``
     list and the plots ``dvc plots show`` draws, as Sources with ``reader="dvc"`` (values are read
-    per revision by :func:`read`); a note for each plot or project DVC cannot read."""
+    per revision by :func:`read`, which notes the files DVC cannot read); a note for each plot not
+    drawn and for plot definitions DVC cannot read. InputError when DVC cannot read the project at all
+    (a ``dvc.yaml`` that fails DVC's schema)."""
     with _opened(root) as repo:
         m = results.files(repo.metrics.show(hide_workspace=False, on_error="return").get(""))
         p = results.files(repo.params.show(hide_workspace=False, on_error="return").get(""))
         collected = _plots(repo, [_WORKSPACE], data=False).get(_WORKSPACE, {})
+    broken = m.failed or p.failed
+    if broken is not None:
+        raise InputError(f"DVC cannot read this project ({root}): {results.reason(broken)}")
     defs, failed = results.definitions(collected)
-    notes = [_failed(failed, "plots", "the work tree")] if failed is not None else []
-    if m.failed is not None:
-        notes.append(_failed(m.failed, "metrics", "the work tree"))
+    notes = [_failed(failed, "plots", _where(None))] if failed is not None else []
     from cml.report import dvcyaml
 
     plots = dvcyaml.resolved(defs)
@@ -181,7 +184,7 @@ class _State:
         if read.failed is not None:
             self.note(_failed(read.failed, what, where))
         for path, exc in read.errors.items():
-            if rev is not None and path in self.cached:
+            if rev is not None and path in self.cached and isinstance(exc, FileNotFoundError):
                 self.missing.add(path)
             elif rev is None or not isinstance(exc, FileNotFoundError):
                 self.note(f"{path}: DVC could not read it {where}: {results.reason(exc)}")

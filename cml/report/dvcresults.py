@@ -126,5 +126,8 @@ def reason(exc: BaseException) -> str:
         return "no such file"
     if isinstance(exc, IsADirectoryError):
         return "a folder, not a file"
-    text = " ".join(str(exc).split())
-    return text[:200] or type(exc).__name__
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    cause = " ".join(str(exc.__cause__ or "").split())
+    if cause and cause not in text:  # DVC's schema errors say where in their cause
+        text = f"{text}: {cause}"
+    return text[:300]

@@ -7,11 +7,12 @@ them at the baseline). DVC itself is not needed: ``dvc.yaml`` is read as plain Y
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
 from cml.errors import InputError, UsageError
+from cml.log import logger
 
 PlotKind = Literal["line", "step", "scatter", "bar"]
 KINDS: tuple[str, ...] = ("line", "step", "scatter", "bar", "confusion")
@@ -164,7 +165,15 @@ def discover(root: Path, reader: str = "auto") -> Sources:
     from cml.report import dvcrepo, dvcyaml
 
     if dvcrepo.choose(root, reader) == "dvc":
-        return dvcrepo.discover(root)
+        try:
+            return dvcrepo.discover(root)
+        except InputError as exc:
+            if reader == "dvc":
+                raise
+            note = f"{exc.message}; read with the built-in reader instead"
+            logger.warning("%s", note)
+            builtin = discover(root, "builtin")
+            return replace(builtin, notes=(note, *builtin.notes))
     found = dvcyaml.find(root)
     if found:
         return dvcyaml.read_all(root, found)

@@ -16,7 +16,7 @@ from cml.report.pipeline import Computed
 from cml.report.snapshot import Snapshot
 from tests.conftest import git
 from tests.fakes import plots as standin
-from tests.integration.report.conftest import Cml
+from tests.integration.report.conftest import Cml, commit_all, write
 from tests.integration.report.dvc_projects import (
     compute,
     dvc_diff,
@@ -233,3 +233,31 @@ def test_reader_dvc_outside_a_dvc_repository_is_a_config_error(
     assert "is not a DVC repository (no .dvc folder)" in err
     code, _out, err = cml("--reader", "auto", "--output", "out")  # auto: the built-in reader
     assert code == 0, err
+
+
+def test_a_dvc_yaml_dvc_rejects_falls_back_to_the_builtin_reader(
+    repo: Path, cml: Cml, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    standin.install(monkeypatch)
+    run(repo, "dvc", "init", "-q")
+    stage = "stages:\n  train:\n    cmd: python train.py\n    metrics: [m.json]\n"
+    plots = "    plots:\n      - curve.json:\n          x: epoch\n          y: [loss, val_loss]\n"
+    write(
+        repo,
+        {
+            "dvc.yaml": stage + plots,
+            "m.json": '{"acc": 0.5}',
+            "curve.json": '[{"epoch": 1, "loss": 1, "val_loss": 2}]',
+        },
+    )
+    commit_all(repo, "a stage plot of two columns, which DVC 3 rejects")
+    monkeypatch.chdir(repo)
+    code, _out, err = cml("--output", "out")
+    assert code == 0, err
+    why = f"DVC cannot read this project ({repo}): './dvc.yaml' validation failed: expected str"
+    note = next(line for line in (repo / "out" / "report.md").read_text().splitlines() if why in line)
+    assert note.endswith("; read with the built-in reader instead")
+    assert why in err
+    code, _out, err = cml("--reader", "dvc", "--output", "out")
+    assert code == 2
+    assert f"cml: error: {why}" in err

@@ -104,6 +104,9 @@ def test_definitions_and_their_error() -> None:
 def test_reason_is_one_line() -> None:
     assert dvcresults.reason(ValueError("first\n  second")) == "first second"
     assert dvcresults.reason(ValueError("")) == "ValueError"
+    schema = RuntimeError("'./dvc.yaml' validation failed")
+    schema.__cause__ = ValueError("expected str @ data['y']")
+    assert dvcresults.reason(schema) == "'./dvc.yaml' validation failed: expected str @ data['y']"
 
 
 def test_choose_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
