@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cml.errors import ConfigError, UsageError
-from cml.report import dvcrepo, dvcresults
+from cml.report import dvcrepo, dvcresults, dvcyaml
 
 # repo.metrics.show(revs=[...], on_error="return")["<rev>"]: per file data or error
 METRICS = {
@@ -137,3 +137,40 @@ def test_choosing_a_reader_does_not_import_dvc(tmp_path: Path) -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_the_builtin_reader_names_what_only_dvc_reads() -> None:
+    text = """vars: [{out: results}]
+metrics:
+  - ${out}/m.json
+  - plain.json
+stages:
+  grid:
+    matrix: {lr: [0.1, 0.2]}
+    cmd: python train.py ${item.lr}
+  one:
+    cmd: python one.py
+    metrics: [one.json]
+"""
+    read = dvcyaml.from_dvc_yaml(text, "dvc.yaml")
+    assert read.metrics == ("plain.json", "one.json")
+    assert read.notes == (
+        f"dvc.yaml: stages.grid: a matrix stage, expanded by DVC only ({dvcyaml.DVC_ONLY}); not read",
+        f"dvc.yaml: ${{out}}/m.json: ${{}} is filled in by DVC only ({dvcyaml.DVC_ONLY}); not read",
+    )
+
+
+def test_resolved_definitions_become_the_same_specs_as_dvc_yaml() -> None:
+    defs = {
+        "dvc.yaml": {
+            "loss": {"title": "Loss", "x": "epoch", "y": {"train.json": ["loss", "val_loss"]}},
+            "preds.csv": {"template": "confusion", "x": "actual", "y": "predicted"},
+            "importance.png": {},
+        }
+    }
+    got = dvcyaml.resolved(defs)
+    assert [(p.title, p.series) for p in got.plots] == [
+        ("Loss", (("train.json", "epoch", "loss"), ("train.json", "epoch", "val_loss")))
+    ]
+    assert [c.path for c in got.confusions] == ["preds.csv"]
+    assert got.notes == ("dvc.yaml: importance.png: an image plot; not shown (cml draws data plots only)",)
