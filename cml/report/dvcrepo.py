@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import logging
-from collections.abc import Iterator, Mapping
+import os
+import posixpath
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -76,6 +78,7 @@ def _opened(root: Path) -> Iterator[Any]:
     levels = [log.level for log in loggers]
     for log in loggers:
         log.setLevel(logging.CRITICAL + 1)
+    _guard(root, _project_files(root))
     try:
         with contextlib.chdir(root):
             try:
@@ -89,6 +92,70 @@ def _opened(root: Path) -> Iterator[Any]:
             log.setLevel(level)
 
 
+def _guard(root: Path, names: Iterable[str]) -> None:
+    """Refuse, before DVC opens them, the work-tree files cml itself would not read
+    (:func:`cml.files.read_data`): a link into a git directory (it can hold the checkout's token), a
+    FIFO or a device (reading one hangs or never ends), a file over the data cap. InputError naming the
+    first; a missing file is left to DVC."""
+    from cml import files
+
+    where = files.tree(root)
+    for name in names:
+        path = root / name.lstrip("/")
+        if not os.path.lexists(path):
+            continue
+        resolved = files.resolve(path, name.lstrip("/"))
+        files.refuse_git_dir(resolved, name.lstrip("/"), where)
+        files.check_regular(resolved, files.DATA_CAP, name.lstrip("/"))
+
+
+def _project_files(root: Path) -> list[str]:
+    """What DVC reads while it opens the project: its config, every ``dvc.yaml`` (as
+    :func:`cml.report.dvcyaml.find` finds them), the ``dvc.lock`` and ``params.yaml`` beside each (the
+    default ``${}`` context) and the files their ``vars`` name. Each ``dvc.yaml`` passes the guard
+    before it is read here."""
+    from cml import files
+    from cml.report import dvcyaml
+    from cml.report.readers import parse
+
+    names = [".dvc/config", ".dvc/config.local", "params.yaml"]
+    for found in dvcyaml.find(root):
+        folder = posixpath.dirname(found)
+        _guard(root, [found])
+        try:
+            data = parse(files.read_data(root / found, found, files.tree(root)), found)
+        except InputError:
+            data = None  # DVC meets and reports the same error
+        names += [posixpath.join(folder, n) for n in ("dvc.lock", "params.yaml", *_vars(data))]
+    return names
+
+
+def _vars(data: Any) -> list[str]:
+    """The files a ``dvc.yaml``'s top-level and stage ``vars`` name (``file.yaml:keys`` as the file)."""
+    if not isinstance(data, Mapping):
+        return []
+    stages = data.get("stages")
+    stages = stages if isinstance(stages, Mapping) else {}
+    lists = [data.get("vars"), *(s.get("vars") for s in stages.values() if isinstance(s, Mapping))]
+    return [v.split(":", 1)[0] for vs in lists if isinstance(vs, list) for v in vs if isinstance(v, str)]
+
+
+def _data_files(repo: Any) -> list[str]:
+    """The metrics and params files DVC would read in the work tree, listed without reading them
+    (DVC's own collectors, which ``metrics.show``/``params.show`` call first); empty when DVC cannot
+    list them (``show`` then reports why)."""
+    try:
+        from dvc.dependency.param import ParamsDependency
+        from dvc.repo.metrics.show import _collect_metrics
+        from dvc.repo.params.show import _collect_params
+
+        params = _collect_params(repo, default_file=ParamsDependency.DEFAULT_PARAMS_FILE)
+        return [*_collect_metrics(repo), *params]
+    except Exception as exc:  # DVC's own errors are many; show() meets and reports the same one
+        logger.debug("DVC could not list the data files: %s", exc)
+        return []
+
+
 def discover(root: Path) -> Sources:
     """What DVC reads in the work tree: the metrics and params files ``dvc metrics/params show``
     list and the plots ``dvc plots show`` draws, as Sources with ``reader="dvc"`` (values are read
@@ -96,9 +163,10 @@ def discover(root: Path) -> Sources:
     drawn and for plot definitions DVC cannot read. InputError when DVC cannot read the project at all
     (a ``dvc.yaml`` that fails DVC's schema)."""
     with _opened(root) as repo:
+        _guard(root, _data_files(repo))
         m = results.files(repo.metrics.show(hide_workspace=False, on_error="return").get(""))
         p = results.files(repo.params.show(hide_workspace=False, on_error="return").get(""))
-        collected = _plots(repo, [_WORKSPACE], data=False).get(_WORKSPACE, {})
+        collected = _plots(repo, root, [_WORKSPACE], data=False).get(_WORKSPACE, {})
     broken = m.failed or p.failed
     if broken is not None:
         raise InputError(f"DVC cannot read this project ({root}): {results.reason(broken)}")
@@ -139,9 +207,10 @@ def read(root: Path, sources: Sources, base_sha: str | None) -> Read:
     with _opened(root) as repo:
         cached = _cached(repo, base_sha) if base_sha else {}
         local = {path for path, oid in cached.items() if repo.cache.local.exists(oid)}
+        _guard(root, _data_files(repo))
         metrics = repo.metrics.show(revs=revs or None, hide_workspace=False, on_error="return")
         params = repo.params.show(revs=revs or None, hide_workspace=False, on_error="return")
-        plots = _plots(repo, [_WORKSPACE, *revs], data=True)
+        plots = _plots(repo, root, [_WORKSPACE, *revs], data=True)
     state = _State(cached=cached)
     head_key = _WORKSPACE if revs else ""
     hm, hp = results.files(metrics.get(head_key)), results.files(params.get(head_key))
@@ -236,12 +305,14 @@ def _failed(exc: BaseException, what: str, where: str) -> str:
     return f"DVC could not read the project's {what} {where}: {results.reason(exc)}"
 
 
-def _plots(repo: Any, revs: list[str], *, data: bool) -> dict[str, Any]:
+def _plots(repo: Any, root: Path, revs: list[str], *, data: bool) -> dict[str, Any]:
     """``repo.plots.collect`` for ``revs`` (``{rev: {"definitions", "sources"}}``); with ``data``,
-    each data source is read while DVC is at its revision. ``plots.show`` would do the same and
-    also print its own error line on stderr."""
+    each data source is read while DVC is at its revision (work-tree files checked by :func:`_guard`
+    first). ``plots.show`` would do the same and also print its own error line on stderr."""
     out: dict[str, Any] = {}
     for collected in repo.plots.collect(revs=revs, onerror=_collect):
+        if data and _WORKSPACE in collected:
+            _guard(root, (collected[_WORKSPACE].get("sources") or {}).get("data") or {})
         if data:
             _resolve(collected)
         out.update(collected)

@@ -127,7 +127,8 @@ def reason(exc: BaseException) -> str:
     if isinstance(exc, IsADirectoryError):
         return "a folder, not a file"
     text = " ".join(str(exc).split()) or type(exc).__name__
-    cause = " ".join(str(exc.__cause__ or "").split())
-    if cause and cause not in text:  # DVC's schema errors say where in their cause
+    # DVC's schema errors say where in their cause; a parser's cause may quote the file, so no other
+    cause = " ".join(str(exc.__cause__ or "").split()) if type(exc).__name__ == "YAMLValidationError" else ""
+    if cause and cause not in text:
         text = f"{text}: {cause}"
     return text[:300]

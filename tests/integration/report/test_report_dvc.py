@@ -5,6 +5,7 @@ same revisions: same names, same values, same deltas."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -261,3 +262,34 @@ def test_a_dvc_yaml_dvc_rejects_falls_back_to_the_builtin_reader(
     code, _out, err = cml("--reader", "dvc", "--output", "out")
     assert code == 2
     assert f"cml: error: {why}" in err
+
+
+@pytest.mark.parametrize(
+    ("dvc_yaml", "hostile", "make", "why"),
+    [
+        ("metrics: [m.json]\n", "m.json", "git-config", "inside a git directory"),
+        ("metrics: [m.json]\n", "params.yaml", "fifo", "is a FIFO (named pipe), expected a regular file"),
+        ("metrics: [m.json]\nplots: [curve.csv]\n", "curve.csv", "fifo", "is a FIFO (named pipe)"),
+        ("", "dvc.yaml", "git-config", "inside a git directory"),
+        ("vars: [v.yaml]\nmetrics: [m.json]\n", "v.yaml", "fifo", "is a FIFO (named pipe)"),
+    ],
+)
+def test_dvc_reads_no_file_cml_would_refuse(
+    repo: Path, cml: Cml, monkeypatch: pytest.MonkeyPatch, dvc_yaml: str, hostile: str, make: str, why: str
+) -> None:
+    """What DVC would read in the work tree passes cml's own checks first: a link into .git (which can
+    hold the checkout's token) or a FIFO (reading it hangs) is exit 2 naming the file, read by no one."""
+    run(repo, "dvc", "init", "-q")
+    write(repo, {"dvc.yaml": dvc_yaml, "m.json": '{"acc": 1}', "curve.csv": "x,y\n1,2\n"})
+    path = repo / hostile
+    path.unlink(missing_ok=True)
+    if make == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to(repo / ".git" / "config")
+    monkeypatch.chdir(repo)
+    code, _out, err = cml("--reader", "dvc", "--output", "out")
+    assert code == 2
+    assert err.startswith(f"cml: error: {hostile}: ") or f"\ncml: error: {hostile}: " in err, err
+    assert why in err
+    assert "repositoryformatversion" not in err

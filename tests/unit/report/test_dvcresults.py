@@ -104,9 +104,16 @@ def test_definitions_and_their_error() -> None:
 def test_reason_is_one_line() -> None:
     assert dvcresults.reason(ValueError("first\n  second")) == "first second"
     assert dvcresults.reason(ValueError("")) == "ValueError"
-    schema = RuntimeError("'./dvc.yaml' validation failed")
+
+    class YAMLValidationError(Exception):  # DVC's schema error (dvc.utils.strictyaml), by name
+        pass
+
+    schema = YAMLValidationError("'./dvc.yaml' validation failed")
     schema.__cause__ = ValueError("expected str @ data['y']")
     assert dvcresults.reason(schema) == "'./dvc.yaml' validation failed: expected str @ data['y']"
+    corrupt = ValueError("unable to read: 'dvc.yaml', YAML file structure is corrupted")
+    corrupt.__cause__ = ValueError("found character '\t' ... extraheader = AUTHORIZATION: basic c2VjcmV0")
+    assert dvcresults.reason(corrupt) == "unable to read: 'dvc.yaml', YAML file structure is corrupted"
 
 
 def test_choose_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
