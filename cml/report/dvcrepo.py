@@ -96,7 +96,7 @@ def _guard(root: Path, names: Iterable[str]) -> None:
     """Refuse, before DVC opens them, the work-tree files cml itself would not read
     (:func:`cml.files.read_data`): a link into a git directory (it can hold the checkout's token), a
     FIFO or a device (reading one hangs or never ends), a file over the data cap. InputError naming the
-    first; a missing file is left to DVC."""
+    first; a missing file (or a dangling link) is left to DVC."""
     from cml import files
 
     where = files.tree(root)
@@ -106,7 +106,8 @@ def _guard(root: Path, names: Iterable[str]) -> None:
             continue
         resolved = files.resolve(path, name.lstrip("/"))
         files.refuse_git_dir(resolved, name.lstrip("/"), where)
-        files.check_regular(resolved, files.DATA_CAP, name.lstrip("/"))
+        with contextlib.suppress(files.Missing):  # a dangling link: DVC says "no such file" in a note
+            files.check_regular(resolved, files.DATA_CAP, name.lstrip("/"))
 
 
 def _project_files(root: Path) -> list[str]:

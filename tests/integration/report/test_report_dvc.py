@@ -137,6 +137,19 @@ def test_a_file_dvc_cannot_read_is_a_note_not_an_abort(
     assert {r.name for r in done.data.params} == {"lr", "layers", "optimizer"}  # the rest is read
 
 
+def test_a_dangling_link_is_a_note_too(live: tuple[Path, str]) -> None:
+    root, base = live
+    metrics = root / "dvclive" / "metrics.json"
+    try:
+        metrics.unlink()
+        metrics.symlink_to(root / "gone.json")  # DVC's symlink cache after a gc, say
+        done = compute(root, "dvc", base)
+    finally:
+        metrics.unlink()
+        git(root, "checkout", "--", "dvclive/metrics.json")
+    assert "dvclive/metrics.json: DVC could not read it in the work tree: no such file" in done.data.notes
+
+
 def test_cli_reads_with_dvc_and_writes_the_report(
     live: tuple[Path, str], cml: Cml, monkeypatch: pytest.MonkeyPatch
 ) -> None:
