@@ -33,6 +33,10 @@ _WORKSPACE = "workspace"
 _DVC_LOGGERS = ("dvc", "dvc_objects", "dvc_data", "scmrepo")
 
 
+class Rejected(InputError):
+    """DVC cannot read the project at all (a ``dvc.yaml`` failing DVC's schema)."""
+
+
 def installed() -> bool:
     """Whether DVC can be imported (it is not imported here)."""
     return importlib.util.find_spec("dvc") is not None
@@ -161,8 +165,8 @@ def discover(root: Path) -> Sources:
     """What DVC reads in the work tree: the metrics and params files ``dvc metrics/params show``
     list and the plots ``dvc plots show`` draws, as Sources with ``reader="dvc"`` (values are read
     per revision by :func:`read`, which notes the files DVC cannot read); a note for each plot not
-    drawn and for plot definitions DVC cannot read. InputError when DVC cannot read the project at all
-    (a ``dvc.yaml`` that fails DVC's schema)."""
+    drawn and for plot definitions DVC cannot read. Rejected when DVC cannot read the project at all
+    (a ``dvc.yaml`` that fails DVC's schema); InputError for a file :func:`_guard` refuses."""
     with _opened(root) as repo:
         _guard(root, _data_files(repo))
         m = results.files(repo.metrics.show(hide_workspace=False, on_error="return").get(""))
@@ -170,7 +174,7 @@ def discover(root: Path) -> Sources:
         collected = _plots(repo, root, [_WORKSPACE], data=False).get(_WORKSPACE, {})
     broken = m.failed or p.failed
     if broken is not None:
-        raise InputError(f"DVC cannot read this project ({root}): {results.reason(broken)}")
+        raise Rejected(f"DVC cannot read this project ({root}): {results.reason(broken)}")
     defs, failed = results.definitions(collected)
     notes = [_failed(failed, "plots", _where(None))] if failed is not None else []
     from cml.report import dvcyaml

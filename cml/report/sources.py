@@ -67,9 +67,7 @@ class Sources:
     plots: tuple[PlotSpec, ...] = ()
     confusions: tuple[ConfusionSpec, ...] = ()
     origin: str = "flags"
-    reader: Literal["builtin", "dvc"] = (
-        "builtin"  # "dvc": read at each revision with DVC (cml.report.dvcrepo)
-    )
+    reader: Literal["builtin", "dvc"] = "builtin"  # "dvc": read by DVC (cml.report.dvcrepo)
     notes: tuple[str, ...] = ()  # what could not be read (shown in the report and on stderr)
 
     @property
@@ -167,7 +165,7 @@ def discover(root: Path, reader: str = "auto") -> Sources:
     if dvcrepo.choose(root, reader) == "dvc":
         try:
             return dvcrepo.discover(root)
-        except InputError as exc:
+        except dvcrepo.Rejected as exc:
             if reader == "dvc":
                 raise
             note = f"{exc.message}; read with the built-in reader instead"

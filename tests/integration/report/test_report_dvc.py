@@ -278,17 +278,30 @@ def test_a_dvc_yaml_dvc_rejects_falls_back_to_the_builtin_reader(
 
 
 @pytest.mark.parametrize(
-    ("dvc_yaml", "hostile", "make", "why"),
+    ("reader", "dvc_yaml", "hostile", "make", "why"),
     [
-        ("metrics: [m.json]\n", "m.json", "git-config", "inside a git directory"),
-        ("metrics: [m.json]\n", "params.yaml", "fifo", "is a FIFO (named pipe), expected a regular file"),
-        ("metrics: [m.json]\nplots: [curve.csv]\n", "curve.csv", "fifo", "is a FIFO (named pipe)"),
-        ("", "dvc.yaml", "git-config", "inside a git directory"),
-        ("vars: [v.yaml]\nmetrics: [m.json]\n", "v.yaml", "fifo", "is a FIFO (named pipe)"),
+        ("dvc", "metrics: [m.json]\n", "m.json", "git-config", "inside a git directory"),
+        (
+            "auto",
+            "metrics: [m.json]\n",
+            "params.yaml",
+            "fifo",
+            "is a FIFO (named pipe), expected a regular file",
+        ),
+        ("dvc", "metrics: [m.json]\nplots: [curve.csv]\n", "curve.csv", "fifo", "is a FIFO (named pipe)"),
+        ("auto", "", "dvc.yaml", "git-config", "inside a git directory"),
+        ("dvc", "vars: [v.yaml]\nmetrics: [m.json]\n", "v.yaml", "fifo", "is a FIFO (named pipe)"),
     ],
 )
 def test_dvc_reads_no_file_cml_would_refuse(
-    repo: Path, cml: Cml, monkeypatch: pytest.MonkeyPatch, dvc_yaml: str, hostile: str, make: str, why: str
+    repo: Path,
+    cml: Cml,
+    monkeypatch: pytest.MonkeyPatch,
+    reader: str,
+    dvc_yaml: str,
+    hostile: str,
+    make: str,
+    why: str,
 ) -> None:
     """What DVC would read in the work tree passes cml's own checks first: a link into .git (which can
     hold the checkout's token) or a FIFO (reading it hangs) is exit 2 naming the file, read by no one."""
@@ -301,8 +314,9 @@ def test_dvc_reads_no_file_cml_would_refuse(
     else:
         path.symlink_to(repo / ".git" / "config")
     monkeypatch.chdir(repo)
-    code, _out, err = cml("--reader", "dvc", "--output", "out")
+    code, _out, err = cml("--reader", reader, "--output", "out")
     assert code == 2
+    assert "built-in reader instead" not in err  # refused, not read by the other reader
     assert err.startswith(f"cml: error: {hostile}: ") or f"\ncml: error: {hostile}: " in err, err
     assert why in err
     assert "repositoryformatversion" not in err
