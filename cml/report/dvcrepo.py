@@ -148,12 +148,16 @@ def _vars(data: Any) -> list[str]:
 def _data_files(repo: Any) -> list[str]:
     """The metrics and params files DVC would read in the work tree, listed without reading them
     (DVC's own collectors, which ``metrics.show``/``params.show`` call first); empty when DVC cannot
-    list them (``show`` then reports why)."""
+    list them (``show`` then reports why); ConfigError when this DVC has no such collectors."""
     try:
         from dvc.dependency.param import ParamsDependency
         from dvc.repo.metrics.show import _collect_metrics
         from dvc.repo.params.show import _collect_params
-
+    except ImportError as exc:  # fail closed: no DVC read without the check
+        raise ConfigError(
+            f"this DVC cannot list its files before reading them ({exc}); use --reader builtin"
+        ) from None
+    try:
         params = _collect_params(repo, default_file=ParamsDependency.DEFAULT_PARAMS_FILE)
         return [*_collect_metrics(repo), *params]
     except Exception as exc:  # DVC's own errors are many; show() meets and reports the same one
