@@ -79,6 +79,12 @@ def register(sub: Subparsers) -> None:
         metavar="METRIC",
         help="higher is better for METRIC",
     )
+    add(
+        "--reader",
+        choices=("auto", "dvc", "builtin"),
+        default="auto",
+        help="how to read dvc.yaml: with DVC, or built in (default: auto, DVC when installed in a DVC repo)",
+    )
     add("--bench", type=Path, metavar="FILE.json", help="add a `cml bench` results.json as a section")
     add("--json", action="store_true", help="print a machine summary as JSON")
     add("--post", action="store_true", help="update the sticky comment on this PR/MR (else the commit)")
@@ -109,6 +115,7 @@ def request(args: argparse.Namespace) -> ReportRequest:
         bench=args.bench,
         post=args.post,
         access=_forge.access(args),
+        reader=args.reader,
     )
 
 

@@ -55,9 +55,9 @@ def draw(done: Computed, opts: Options, out_dir: Path) -> ReportData:
     """
     base_records = done.base.records if done.base else None
     drawn = figures.unique(
-        [(spec, figures.lines(spec, done.head.records, base_records)) for spec in opts.sources.plots]
+        [(spec, figures.lines(spec, done.head.records, base_records)) for spec in done.sources.plots]
     )
-    confusions = _unique_confusions(opts.sources.confusions)
+    confusions = _unique_confusions(done.sources.confusions)
     pairs = [_pairs(done.head.records, base_records, c) for c in confusions]
     if not drawn and not pairs:
         return done.data

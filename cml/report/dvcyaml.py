@@ -18,6 +18,7 @@ from typing import Any
 from cml.errors import CmlError, InputError
 from cml.images import is_image
 from cml.log import logger
+from cml.report.dvcrepo import INSTALL
 from cml.report.readers import parse
 from cml.report.sources import LAST_COLUMN, SKLEARN, TEMPLATES, ConfusionSpec, PlotSpec, Sources, sklearn
 
@@ -26,6 +27,8 @@ _SKIP = frozenset({"node_modules", "__pycache__", "venv", "site-packages"})
 #: How many folders the search visits at most.
 _MAX_DIRS = 5_000
 _DATA = (".json", ".yaml", ".yml", ".csv", ".tsv")
+#: What a note about a DVC-only feature tells the user to do.
+DVC_ONLY = f"DVC reads it: {INSTALL}"
 
 
 def find(root: Path) -> list[str]:
@@ -98,6 +101,18 @@ def from_dvc_yaml(text: str, origin: str, root: Path | None = None) -> Sources:
     )
 
 
+def resolved(definitions: Mapping[str, Mapping[str, Any]]) -> Sources:
+    """Plot definitions DVC resolved (``{dvc.yaml: {plot id: props}}``: paths relative to the root,
+    folders expanded to their files, ``${}`` filled in) as plot specs, by the rules a ``dvc.yaml`` is
+    read with here; a note for each plot not drawn."""
+    acc = _Acc()
+    for config, plots in definitions.items():
+        ctx = _Ctx(origin=config or "dvc.yaml", folder="", root=None, acc=acc)
+        for plot_id, props in plots.items():
+            _plot(plot_id, props, "plots", ctx)
+    return Sources(plots=tuple(acc.plots), confusions=tuple(acc.confusions), notes=tuple(acc.notes))
+
+
 def _read(text: str, origin: str, root: Path | None, acc: _Acc) -> None:
     """Add the top-level and per-stage sections of one ``dvc.yaml`` to ``acc``."""
     data = parse(text, origin) or {}
@@ -109,7 +124,12 @@ def _read(text: str, origin: str, root: Path | None, acc: _Acc) -> None:
     if not isinstance(stages, Mapping):
         acc.note(f"{origin}: stages: expected a mapping; stages not read")
         stages = {}
-    sections += [(f"stages.{n}.", s, False) for n, s in stages.items() if isinstance(s, Mapping)]
+    for n, stage in stages.items():
+        if isinstance(stage, Mapping) and ("foreach" in stage or "matrix" in stage):
+            kind = "foreach" if "foreach" in stage else "matrix"
+            acc.note(f"{origin}: stages.{n}: a {kind} stage, expanded by DVC only ({DVC_ONLY}); not read")
+        elif isinstance(stage, Mapping):
+            sections.append((f"stages.{n}.", stage, False))
     ctx = _Ctx(origin=origin, folder=folder, root=root, acc=acc)
     for prefix, sec, top in sections:
         for f, _ in _entries(sec.get("metrics"), f"{prefix}metrics", ctx):
@@ -127,7 +147,11 @@ class _Ctx:
     acc: _Acc
 
     def path(self, name: str) -> str | None:
-        """``name`` relative to the work tree root; None (and a note) when it leaves the tree."""
+        """``name`` relative to the work tree root; None (and a note) when it leaves the tree or
+        holds a ``${}`` DVC fills in."""
+        if "${" in name:
+            self.acc.note(f"{self.origin}: {name}: ${{}} is filled in by DVC only ({DVC_ONLY}); not read")
+            return None
         joined = posixpath.normpath(posixpath.join(self.folder, name))
         if joined.startswith("../") or joined == ".." or posixpath.isabs(joined):
             self.acc.note(f"{self.origin}: {name}: outside the work tree; not read")

@@ -44,6 +44,7 @@ class Options:
     rules: tuple[Rule, ...] = ()
     lower: frozenset[str] = frozenset()
     higher: frozenset[str] = frozenset()
+    reader: str = "auto"  # auto | dvc | builtin: how dvc.yaml is read (cml.report.dvcrepo.choose)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,6 +54,7 @@ class Computed:
     head: Snapshot
     base: Snapshot | None
     base_sha: str | None
+    sources: Sources  # what was read: opts.sources, or the plots DVC could read (cml.report.dvcrepo)
     data: ReportData
     gate: GateResult
     diff: dict[str, dict[str, dict[str, Entry]]] = field(
@@ -72,13 +74,27 @@ def read_base(
     if sha is None:
         return None
     base = read_snapshot(sources, baseline.at_commit(root, sha), f"git {sha[:7]}")
-    need_metrics = bool(sources.metrics) and not base.metrics
+    return complete(base, sources, sha, stored)
+
+
+def complete(
+    base: Snapshot | None,
+    sources: Sources,
+    sha: str,
+    stored: Callable[[str], Snapshot | None] | None,
+    *,
+    partial: bool = False,
+) -> Snapshot | None:
+    """``base`` completed from the report stored on ``sha`` when it has no metrics (or, with
+    ``partial``, lacks some: a file DVC could not fetch) or no params; None when nothing is known."""
+    base = base or Snapshot(origin=f"git {sha[:7]}")
+    need_metrics = bool(sources.metrics) and (partial or not base.metrics)
     need_params = bool(sources.params) and not base.params
     kept = stored(sha) if stored is not None and (need_metrics or need_params) else None
     if kept is not None:
         base = replace(
             base,
-            metrics=base.metrics or kept.metrics,
+            metrics={**kept.metrics, **base.metrics} if need_metrics else base.metrics,
             params=base.params or kept.params,
             origin=kept.origin if need_metrics and kept.metrics else base.origin,
         )
@@ -96,9 +112,13 @@ def compute(
     gate; raises on any bad input. The head's values go into the data block only when they are commit
     ``head_sha``'s own: not a workspace (:mod:`cml.report.head`), not another commit."""
     base_sha, how = base
-    top = resolve_head(root, opts.head, opts.sources, on=head_sha)
-    head = read_snapshot(opts.sources, top.read, top.origin)
-    before = read_base(root, opts.sources, base_sha, stored)
+    sources = opts.sources
+    top = resolve_head(root, opts.head, sources, on=head_sha)
+    if sources.reader == "dvc":
+        head, before, sources = _read_dvc(root, sources, base_sha, stored)
+    else:
+        head = read_snapshot(sources, top.read, top.origin)
+        before = read_base(root, sources, base_sha, stored)
     base_is_head = base_sha is not None and base_sha == head_sha
     if base_is_head and before is not None and _same(before, head):
         before = None  # the commit compared with itself: nothing to compare
@@ -129,16 +149,17 @@ def compute(
         show_all=opts.show_all,
         gate=gate,
         experiments=table,
-        notes=(*opts.sources.notes, *filter(None, [top.note()])),
+        notes=(*sources.notes, *filter(None, [top.note()])),
         data_block=encode_block(head, top.sha) if _own(top, head_sha) else "",
     )
     return Computed(
         head=head,
         base=before,
         base_sha=base_sha,
+        sources=sources,
         data=data,
         gate=gate,
-        diff=jsondiff.diff(rows, params, opts.sources, show_all=opts.show_all),
+        diff=jsondiff.diff(rows, params, sources, show_all=opts.show_all),
         uncommitted=top.uncommitted,
     )
 
@@ -155,6 +176,36 @@ def _same(a: Snapshot, b: Snapshot) -> bool:
         return json.dumps([s.metrics, s.params, s.records], sort_keys=True, default=str)
 
     return text(a) == text(b)
+
+
+def _read_dvc(
+    root: Path, sources: Sources, sha: str | None, stored: Callable[[str], Snapshot | None] | None
+) -> tuple[Snapshot, Snapshot | None, Sources]:
+    """Head and base read by DVC, the base completed from a stored report where DVC's cache and
+    remote lack a file; a note saying where each cached base metrics file came from."""
+    from cml.report import dvcrepo
+
+    got = dvcrepo.read(root, sources, sha)
+    if sha is None:
+        return got.head, None, got.sources
+    missing = [p for p, how in got.cache.items() if how == "missing"]
+    before = complete(got.base, got.sources, sha, stored, partial=bool(missing))
+    from_store = before is not None and before.origin.startswith("stored")
+    notes = [_cache_note(path, how, sha, from_store=from_store) for path, how in got.cache.items()]
+    for note in notes:
+        logger.info("%s", note)
+    return got.head, before, replace(got.sources, notes=(*got.sources.notes, *notes))
+
+
+def _cache_note(path: str, how: str, sha: str, *, from_store: bool) -> str:
+    """One line saying where the base values of a metrics file kept in DVC's cache came from."""
+    where = f"`{path}` at `{sha[:7]}` (kept in the DVC cache)"
+    if how == "local":
+        return f"Base {where}: read from the local DVC cache."
+    if how == "remote":
+        return f"Base {where}: fetched from the DVC remote."
+    found = "taken from the report stored on that commit" if from_store else "no base values for it"
+    return f"Base {where}: neither the local cache nor a remote has it; {found}."
 
 
 def _origin(base: Snapshot | None, sha: str | None, how: str) -> str | None:

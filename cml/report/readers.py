@@ -114,19 +114,20 @@ def _table(text: str, origin: str, delimiter: str) -> list[Record]:
     for number, row in enumerate(rows[1:], start=2):
         if len(row) != len(header):
             raise InputError(f"{origin}: line {number}: {len(row)} fields, the header has {len(header)}")
-        out.append({key: _cell(cell.strip()) for key, cell in zip(header, row, strict=True)})
+        out.append({key: cell(value.strip()) for key, value in zip(header, row, strict=True)})
     return out
 
 
-def _cell(cell: str) -> Any:
+def cell(text: str) -> Any:
+    """A CSV/TSV cell as an int or a float when it reads as one, else the text itself."""
     try:
-        return int(cell)
+        return int(text)
     except ValueError:
         pass
     try:
-        return float(cell)
+        return float(text)
     except ValueError:
-        return cell
+        return text
 
 
 def parse(text: str, origin: str) -> Any:
@@ -242,7 +243,12 @@ def read_params(text: str, origin: str) -> dict[str, Scalar]:
 
 def read_records(text: str, origin: str) -> list[Record]:
     """Plot data: a list of records, ``{"key": [records]}``, or a CSV/TSV table."""
-    data = parse(text, origin)
+    return records(parse(text, origin), origin)
+
+
+def records(data: Any, origin: str) -> list[Record]:
+    """Parsed plot data as a list of records: the list itself, or the one list a mapping holds;
+    InputError naming ``origin`` for anything else."""
     if isinstance(data, Mapping):
         lists = [v for v in data.values() if isinstance(v, list)]
         if len(lists) != 1:

@@ -40,6 +40,7 @@ class ReportRequest:
     confusions: tuple[str, ...] = ()
     base: str | None = None
     head: str | None = None  # a commit to read the head from; None: the work tree
+    reader: str = "auto"  # how dvc.yaml is read: auto (DVC when installed), dvc, builtin
     runs: tuple[Path, ...] = ()
     sort_by: str | None = None
     show_all: bool = False
@@ -190,6 +191,8 @@ def options(request: ReportRequest, root: Path, cwd: Path) -> Options:
     there is nothing to report or a rule or file name is bad."""
     from cml.report import direction, gate, head, sources
 
+    if request.head and request.reader == "dvc":
+        raise UsageError("--head with --reader dvc: DVC reads the work tree only; use --reader builtin")
     rel = [_relative(root, cwd, f) for f in (*request.metrics, *request.params)]
     metrics, params = rel[: len(request.metrics)], rel[len(request.metrics) :]
     plots = [_relative_spec(root, cwd, s) for s in request.plots]
@@ -198,7 +201,7 @@ def options(request: ReportRequest, root: Path, cwd: Path) -> Options:
         if metrics or params or plots or confusions:
             src = sources.from_flags(metrics, params, plots, confusions, tree)
         else:
-            src = sources.discover(tree)
+            src = sources.discover(tree, request.reader)
         pyproject = direction.from_pyproject(tree)
     if src.empty and not request.runs and not request.bench:
         raise UsageError(
@@ -213,6 +216,7 @@ def options(request: ReportRequest, root: Path, cwd: Path) -> Options:
         sources=src,
         base=request.base,
         head=request.head,
+        reader=request.reader,
         runs=tuple(request.runs),
         sort_by=request.sort_by,
         show_all=request.show_all,

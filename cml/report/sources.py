@@ -7,11 +7,12 @@ them at the baseline). DVC itself is not needed: ``dvc.yaml`` is read as plain Y
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
 from cml.errors import InputError, UsageError
+from cml.log import logger
 
 PlotKind = Literal["line", "step", "scatter", "bar"]
 KINDS: tuple[str, ...] = ("line", "step", "scatter", "bar", "confusion")
@@ -75,6 +76,7 @@ class Sources:
     plots: tuple[PlotSpec, ...] = ()
     confusions: tuple[ConfusionSpec, ...] = ()
     origin: str = "flags"
+    reader: Literal["builtin", "dvc"] = "builtin"  # "dvc": read by DVC (cml.report.dvcrepo)
     notes: tuple[str, ...] = ()  # what could not be read (shown in the report and on stderr)
 
     @property
@@ -163,11 +165,22 @@ def sklearn(path: str) -> PlotSpec | ConfusionSpec:
     return PlotSpec(title="", kind="line", series=((path, x or None, y),))
 
 
-def discover(root: Path) -> Sources:
-    """No file flags: every ``dvc.yaml`` in the tree (see :func:`cml.report.dvcyaml.find`), else
-    ``dvclive/``; empty Sources when neither."""
-    from cml.report import dvcyaml
+def discover(root: Path, reader: str = "auto") -> Sources:
+    """No file flags: the project as DVC reads it when ``reader`` chooses DVC (see
+    :func:`cml.report.dvcrepo.choose`), else every ``dvc.yaml`` in the tree (see
+    :func:`cml.report.dvcyaml.find`), else ``dvclive/``; empty Sources when none."""
+    from cml.report import dvcrepo, dvcyaml
 
+    if dvcrepo.choose(root, reader) == "dvc":
+        try:
+            return dvcrepo.discover(root)
+        except dvcrepo.Rejected as exc:
+            if reader == "dvc":
+                raise
+            note = f"{exc.message}; read with the built-in reader instead"
+            logger.warning("%s", note)
+            builtin = discover(root, "builtin")
+            return replace(builtin, notes=(note, *builtin.notes))
     found = dvcyaml.find(root)
     if found:
         return dvcyaml.read_all(root, found)

@@ -78,14 +78,14 @@ def test_a_bad_target_fails_before_any_request(
     assert not fake.requests
 
 
-def test_publish_returns_the_pinned_url_and_the_file(
+def test_publish_returns_the_branch_url_and_the_file(
     fake: FakeGitHub, env: dict[str, str], repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(repo)
     png(repo / "a.png", 7)
     done = api.publish(api.PublishRequest(file=Path("a.png")), env)
-    head = fake.repos[REPO].refs["heads/cml-assets"]
-    assert done.url.startswith(f"{fake.html_root}/{REPO}/blob/{head}/")
+    assert fake.repos[REPO].refs["heads/cml-assets"]
+    assert done.url.startswith(f"{fake.html_root}/{REPO}/blob/cml-assets/")
     assert (done.file, done.resolved, done.image) == (Path("a.png"), (repo / "a.png").resolve(), True)
     assert done.markdown("loss") == f"![loss]({done.url})"
     assert len(fake.calls("POST", "/git/blobs$")) == 1

@@ -164,7 +164,9 @@ def test_draw_draws_each_plot_and_confusion_once(tmp_path: Path, monkeypatch: py
     )
     snap = Snapshot(records=records, origin="work tree")
     data = ReportData(title="R", head_sha="a" * 40)
-    done = Computed(head=snap, base=snap, base_sha="b" * 40, data=data, gate=GateResult(checks=()))
+    done = Computed(
+        head=snap, base=snap, base_sha="b" * 40, sources=sources, data=data, gate=GateResult(checks=())
+    )
     out = draw(done, Options(sources=sources), tmp_path)
     assert [title for title, _ in out.images] == ["Loss"]  # the flag and dvc.yaml's plot: one figure
     assert [title for title, _ in out.extra] == ["Errors", "Confusion matrix"]
