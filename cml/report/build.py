@@ -31,6 +31,7 @@ class ReportData:
     show_all: bool = False
     gate: GateResult | None = None
     images: Sequence[tuple[str, str]] = ()  # (title, path relative to the report)
+    plot_notes: Sequence[str] = ()  # plots dvc.yaml defines that could not be drawn, one line each
     extra: Sequence[tuple[str, str]] = ()  # (title, markdown): confusion sections
     experiments: str = ""
     bench: str = ""  # `cml report --bench`: the benchmark section (cml.bench.report.section)
@@ -171,7 +172,9 @@ def sections(data: ReportData) -> list[Section]:
     for title, markdown in data.extra:
         # The section brings its own heading.
         out.append(Section(title=title, body=markdown.rstrip("\n"), priority=prio["Confusion"]))
-    if data.images:
-        body = "\n\n".join(f"![{title}]({path})" for title, path in data.images)
+    if data.images or data.plot_notes:
+        parts = ["\n".join(f"> {note}" for note in data.plot_notes)] if data.plot_notes else []
+        parts += [f"![{title}]({path})" for title, path in data.images]
+        body = "\n\n".join(parts)
         out.append(Section(title="Plots", body=f"### Plots\n\n{body}", priority=prio["Plots"]))
     return out

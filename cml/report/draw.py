@@ -19,7 +19,7 @@ from cml.report import figures
 from cml.report.build import ReportData
 from cml.report.pipeline import Computed, Options
 from cml.report.readers import Record
-from cml.report.sources import ConfusionSpec
+from cml.report.sources import ConfusionSpec, PlotSpec
 
 if TYPE_CHECKING:
     from cml.report.confusion import Pairs
@@ -50,17 +50,30 @@ def draw(done: Computed, opts: Options, out_dir: Path) -> ReportData:
     """Build figures (validating plot data), render them into ``out_dir``, add them to the report.
 
     Each plot and confusion matrix is drawn once however many sources name it. Bad plot data raises
-    InputError; a renderer that is missing or fails (no Chromium, no plots module) becomes a note in
+    InputError for a plot given by a flag, and is a note under Plots for one ``dvc.yaml`` defines; a renderer that is missing or fails (no Chromium, no plots module) becomes a note in
     the report instead, and the confusion tables are kept.
     """
     base_records = done.base.records if done.base else None
-    drawn = figures.unique(
-        [(spec, figures.lines(spec, done.head.records, base_records)) for spec in done.sources.plots]
-    )
-    confusions = _unique_confusions(done.sources.confusions)
-    pairs = [_pairs(done.head.records, base_records, c) for c in confusions]
+    strict = done.sources.origin == "flags"  # a plot the user named on the command line: bad input
+    skipped: list[str] = []
+    built: list[tuple[PlotSpec, list[figures.Line]]] = []
+    for spec in done.sources.plots:
+        try:
+            built.append((spec, figures.lines(spec, done.head.records, base_records)))
+        except InputError as exc:
+            _skip(exc, strict, skipped)
+    drawn = figures.unique(built)
+    confusions: list[ConfusionSpec] = []
+    pairs = []
+    for c in _unique_confusions(done.sources.confusions):
+        try:
+            pairs.append(_pairs(done.head.records, base_records, c))
+        except InputError as exc:
+            _skip(exc, strict, skipped)
+        else:
+            confusions.append(c)
     if not drawn and not pairs:
-        return done.data
+        return replace(done.data, plot_notes=skipped) if skipped else done.data
     notes = list(done.data.notes)
     extra: list[tuple[str, str]] = []
     figs: list[Figure] = []
@@ -84,14 +97,24 @@ def draw(done: Computed, opts: Options, out_dir: Path) -> ReportData:
     except CmlError as exc:  # no Chromium, no renderer, a browser that crashed: keep the tables
         logger.warning("plots not rendered: %s", exc)
         notes.append(f"Plots not rendered: {exc.message}")
-        return replace(done.data, notes=notes, extra=extra)
+        return replace(done.data, notes=notes, extra=extra, plot_notes=skipped)
     placed = [(f.title, _rel(p, out_dir), o) for f, p, o in zip(figs, paths, owners, strict=True)]
     images = [(t, p) for t, p, o in placed if o == -1]
     extra = [
         (title, "\n\n".join([md.rstrip("\n"), _side_by_side([(t, p) for t, p, o in placed if o == i])]))
         for i, (title, md) in enumerate(extra)
     ]
-    return replace(done.data, images=images, extra=extra, notes=notes)
+    return replace(done.data, images=images, extra=extra, notes=notes, plot_notes=skipped)
+
+
+def _skip(exc: InputError, strict: bool, skipped: list[str]) -> None:
+    """A plot whose data does not fit its definition (a missing file or column, a value that is not a
+    number): raise for one given by a flag (bad input), else one line in ``skipped`` (shown under
+    Plots) and on stderr: one broken plot definition in ``dvc.yaml`` never sinks the report."""
+    if strict:
+        raise exc
+    logger.warning("cml: warning: plot not drawn: %s", exc.message)
+    skipped.append(f"Not drawn: {exc.message}")
 
 
 def _unique_confusions(specs: Sequence[ConfusionSpec]) -> list[ConfusionSpec]:

@@ -203,6 +203,30 @@ def test_dvc_yaml_is_read_without_dvc(project: Path, cml: Cml, monkeypatch: pyte
     assert fig["series"][1]["y"] == [0.5, 0.7, 0.9]
 
 
+def test_a_broken_plot_in_dvc_yaml_is_a_note_under_plots_not_an_abort(
+    project: Path, cml: Cml, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    standin.install(monkeypatch)
+    dvc_yaml = (
+        "stages:\n  train:\n    cmd: python train.py\n    metrics: [metrics.json]\n"
+        "    plots:\n      - train.csv:\n          x: step\n          y: acc\n"
+        "      - preds.csv:\n          template: confusion\n          x: truth\n          y: predicted\n"
+        "plots:\n  - train.csv:\n      x: epoch\n      y: acc\n"
+    )
+    write(project, {"dvc.yaml": dvc_yaml})
+    code, out, err = cml("--json", "--post")
+    assert code == 0, err
+    assert json.loads(out)["plots"] == 1  # the good plot is drawn
+    report = (project / "cml-report" / "report.md").read_text()
+    plots = report[report.index("### Plots") :]
+    assert "> Not drawn: train.csv: record 0: no column 'step' (columns: epoch, acc)" in plots
+    assert "> Not drawn: preds.csv: record 0: no column 'truth'" in plots
+    assert "![acc by epoch](plot-1.png)" in plots
+    assert "| accuracy | 0.9    | 0.87   |" in report  # the rest of the report is all there
+    assert "cml: warning: plot not drawn: train.csv: record 0: no column 'step'" in err
+    assert "Not drawn: train.csv" in _body(project)  # and posted
+
+
 def test_plots_are_uploaded_with_the_comment(
     project: Path, cml: Cml, monkeypatch: pytest.MonkeyPatch
 ) -> None:
