@@ -142,6 +142,8 @@ def value(v: Scalar) -> str:
         return cell(v)
     if isinstance(v, list):
         return _text("[" + ", ".join(_item(i) for i in v) + "]")
+    if isinstance(v, dict):  # a mapping inside a list param's element, or a reader that kept one whole
+        return _text(_item(v))
     return _text(str(v))
 
 

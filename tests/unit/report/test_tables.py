@@ -114,3 +114,17 @@ def test_experiments_ranked_by_loss_lower_first() -> None:
         "broken",
     ]
     assert ranked(RUNS, "loss", frozenset(), frozenset({"loss"}))[0].name == "broken"
+
+
+def test_values_that_are_not_numbers(golden: Golden) -> None:
+    """Text, booleans, NaN, ±inf and lists: each shown as itself, none sinks the table (issue 12)."""
+    nan, inf = float("nan"), float("inf")
+    base = {"status": "ok", "converged": True, "loss": 0.3, "grad_norm": 1.0, "auc": nan, "best": 2.0}
+    head = {"status": "diverged", "converged": False, "loss": nan, "grad_norm": inf, "auc": nan, "best": -inf}
+    rows = metric_rows(base, head)
+    golden("metrics_odd_values", metrics_table(rows, show_all=True, has_base=True))
+    params = param_rows(
+        {"layers": [64, 32], "name": "small", "dropout": None, "flags": {"a": 1}},
+        {"layers": [128, 64, 32], "name": "small", "dropout": 0.2, "flags": {"a": 1}},
+    )
+    golden("params_odd_values", params_table(params, show_all=True, has_base=True))
