@@ -213,7 +213,8 @@ def _images(answer: bytes, browser: str, code: int | None) -> list[bytes]:
     if result["error"] == "browser":
         reason = result["message"]
         raise ConfigError(f"Chromium at {browser} failed to render plots: {reason}", hint=_INSTALL_HINT)
-    raise RenderError(f"{result['type']}: {result['message']}\nin the plot renderer:\n{result['traceback']}")
+    cause = RenderError(f"in the plot renderer:\n{result['traceback']}")  # shown with --debug
+    raise RenderError(f"the plot renderer failed: {result['type']}: {result['message']}") from cause
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

@@ -46,6 +46,24 @@ def test_a_bug_building_a_figure_is_an_internal_error(
     assert 'in broken\n    raise TypeError("unsupported operand' in err
 
 
+@pytest.mark.slow
+def test_a_figure_plotly_js_refuses_is_an_internal_error(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bug shows only once Chromium has the figure: still an internal error, the renderer's own
+    traceback under --debug."""
+    monkeypatch.setattr(_plotly, "to_plotly", lambda fig: {"data": 5, "layout": {}})
+    code, err = _report(capsys, "report", *PLOT)
+    assert code == 1
+    assert "cml: internal error: RenderError: the plot renderer failed: KaleidoError: " in err
+    assert "non-array figure data" in err
+    assert "Traceback" not in err
+    code, err = _report(capsys, "--debug", "report", *PLOT)
+    assert code == 1
+    assert "in the plot renderer:\nTraceback (most recent call last):" in err
+    assert "raise KaleidoError(" in err
+
+
 def _note(project: Path, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
     code, err = _report(capsys, "report", *PLOT)
     assert code == 0, err
@@ -99,9 +117,10 @@ def test_the_renderers_answers() -> None:
         plots._images(b'{"error": "browser", "message": "pipe closed"}', "/bin/chrome", 0)
     bug = b'{"error": "figure", "type": "KaleidoError", "message": "bad trace", "traceback": "Traceback: x"}'
     with pytest.raises(
-        plots.RenderError, match="KaleidoError: bad trace\nin the plot renderer:\nTraceback: x"
-    ):
+        plots.RenderError, match=r"^the plot renderer failed: KaleidoError: bad trace$"
+    ) as info:
         plots._images(bug, "/bin/chrome", 0)
+    assert str(info.value.__cause__) == "in the plot renderer:\nTraceback: x"  # printed with --debug
     with pytest.raises(plots.RenderError, match="exited -9 without an answer"):
         plots._images(b"", "/bin/chrome", -9)
 
