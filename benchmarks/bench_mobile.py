@@ -30,7 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from _common import ROOT  # the checkout whose cml this process imports
+
 QUICK = "--quick" in sys.argv
 RUNS, WARMUP, REPEATS = (20, 5, 3) if QUICK else (100, 20, 3)
 CV_ROUNDS = 3 if QUICK else 5
@@ -130,7 +131,6 @@ def py(*argv: str, cwd: Path | None = None) -> str:
 def missing() -> list[str]:
     """What this benchmark needs and this install lacks."""
     need = ("tensorflow", "ai_edge_litert", "cml.bench.convert", "cml.bench.accuracy", "cml.bench.targets")
-    sys.path.insert(0, str(ROOT))
     return [name for name in need if importlib.util.find_spec(name) is None]
 
 

@@ -38,10 +38,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _common import ROOT, use_test_fakes
 
-from cml.comment import marker  # noqa: E402
+from cml.comment import marker
+
+use_test_fakes()  # the fake forges, loaded from the checkout without touching sys.path
+
+
 from tests.fakes import tls  # noqa: E402
 from tests.fakes.github import FakeGitHub  # noqa: E402
 from tests.fakes.github_routes import pull_simple  # noqa: E402

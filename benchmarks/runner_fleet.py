@@ -20,7 +20,6 @@ import contextlib
 import hashlib
 import io
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -28,12 +27,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _common import use_test_fakes
 
-from cml.runner import Host, HostResult, fleet  # noqa: E402
-from cml.runner.parts import Parts  # noqa: E402
-from cml.runner.provision import LaunchOptions  # noqa: E402
+from cml.runner import Host, HostResult, fleet
+from cml.runner.parts import Parts
+from cml.runner.provision import LaunchOptions
+
+use_test_fakes()
 
 HOSTS = 8
 TARGET_FLEET, TARGET_RERUN = 2.0, 0.25

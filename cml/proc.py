@@ -47,3 +47,21 @@ def run(
     if check and done.returncode != 0:
         raise CommandError(argv, done.returncode, done.stdout, done.stderr)
     return done
+
+
+def start(
+    argv: Sequence[str], *, env: Mapping[str, str] | None = None, quiet: bool = True
+) -> subprocess.Popen[bytes]:
+    """Start ``argv`` in the background with pipes for stdin and stdout (stderr discarded when ``quiet``,
+    else inherited); the caller waits for it. Raises CmlError when ``argv[0]`` is not installed."""
+    logger.debug("+ %s &", redact(shlex.join(argv)))
+    try:
+        return subprocess.Popen(
+            list(argv),
+            env=dict(env) if env is not None else None,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL if quiet else None,
+        )
+    except FileNotFoundError as exc:
+        raise CmlError(f"`{argv[0]}` is not installed or not on PATH") from exc

@@ -2,20 +2,26 @@
 
 Rendering is pure (figures in, PNG files out, no network). The only outside lookup is
 :func:`find_browser`, which is handed the environment mapping; Chromium is never downloaded.
+Chromium runs under a renderer process of its own (:mod:`cml.report._render`): a browser that dies
+or hangs cannot keep this process from exiting, and :func:`prepare` can start it early.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import os
 import re
 import shutil
 import signal
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from cml.errors import ConfigError
 from cml.log import logger
@@ -35,7 +41,6 @@ _INSTALL_HINT = (
     "install it with `apt-get install chromium-headless-shell fonts-liberation` "
     "or point BROWSER_PATH at a Chromium executable"
 )
-_RENDER_TIMEOUT_S = 60.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,45 +114,125 @@ RENDER_BUDGET = 60.0
 RENDER_PER_FIGURE = 10.0
 
 
+class RenderError(RuntimeError):
+    """The renderer failed for a reason other than Chromium: a bug (a figure plotly.js refuses, a
+    renderer that crashed). Not a CmlError, so ``cml`` reports it as an internal error."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Started:
+    """A renderer process started by :func:`prepare` for ``browser``."""
+
+    browser: str
+    process: subprocess.Popen[bytes]
+
+
+_started: list[_Started] = []
+
+
+def prepare(env: Mapping[str, str] | None = None) -> None:
+    """Start the renderer (and its Chromium) now, so the browser loads while the caller reads data.
+
+    The next :func:`render` uses it. Does nothing when no browser is found (render will say so) or one
+    is started already. ``env`` as for :func:`render`.
+    """
+    if _started:
+        return
+    try:
+        browser = find_browser(os.environ if env is None else env)
+    except ConfigError:
+        return
+    _started.append(_Started(browser=browser, process=_spawn(browser)))
+
+
+def _spawn(browser: str) -> subprocess.Popen[bytes]:
+    """``python -m cml.report._render BROWSER PLOTLYJS``, which starts Chromium at once."""
+    from cml import proc
+
+    debug = ["--debug"] if logger.isEnabledFor(logging.DEBUG) else []
+    argv = [sys.executable, "-m", "cml.report._render", browser, plotly_js(), *debug]
+    return proc.start(argv, env={**os.environ, "PYTHONPATH": _import_root()}, quiet=not debug)
+
+
+def _import_root() -> str:
+    """``PYTHONPATH`` for the renderer: this ``cml``'s parent folder first, so it runs this very code."""
+    import cml
+
+    here = str(Path(cml.__file__).resolve().parent.parent)
+    return os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH", "")) if p)
+
+
+def _take(browser: str) -> subprocess.Popen[bytes]:
+    """The renderer :func:`prepare` started for ``browser``, else a new one."""
+    if _started:
+        started = _started.pop()
+        if started.browser == browser and started.process.poll() is None:
+            return started.process
+        _stop(started.process)
+    return _spawn(browser)
+
+
 def render(figures: Sequence[Figure], out_dir: Path, *, env: Mapping[str, str] | None = None) -> list[Path]:
     """Render each figure to a PNG in ``out_dir`` (created) with one Chromium; return the paths in order.
 
-    ``env`` (default: the process environment) is only used to find the browser. Raises ConfigError
-    when no Chromium is found, it fails to render, or it has not finished within the render budget.
+    Chromium runs under a renderer process (started by :func:`prepare`, or now). ``env`` (default: the
+    process environment) is only used to find the browser. Raises ConfigError when no Chromium is
+    found, it fails, or it has not finished within the render budget; RenderError (a bug) when the
+    renderer fails otherwise. Errors building a figure's dict propagate as they are.
     """
     if not figures:
         return []
-    import asyncio
-
     from cml.report._plotly import to_plotly
 
-    browser, script = find_browser(os.environ if env is None else env), plotly_js()
+    opts = {"format": "png", "width": WIDTH, "height": HEIGHT, "scale": SCALE}
+    job = json.dumps({"figures": [to_plotly(fig) for fig in figures], "opts": opts}).encode()
+    browser = find_browser(os.environ if env is None else env)
     budget = RENDER_BUDGET + RENDER_PER_FIGURE * len(figures)
-    before = _children()
+    process = _take(browser)
     try:
-        with _quiet_browser_logs():
-            work = _render_all([to_plotly(fig) for fig in figures], browser, script)
-            images = asyncio.run(asyncio.wait_for(work, timeout=budget))
-    except BaseException as exc:
-        # A browser that failed or hangs may outlive kaleido, and its reader threads would then keep this
-        # process from exiting: end what it started.
-        _end(_descendants(_children() - before))
-        if isinstance(exc, TimeoutError):  # kaleido would have waited for it forever
-            raise ConfigError(
-                f"Chromium at {browser} did not render {len(figures)} plot(s) within {budget:.0f} s",
-                hint=_INSTALL_HINT,
-            ) from None
-        if not isinstance(exc, Exception):
-            raise
-        reason = str(exc.args[0]) if exc.args else type(exc).__name__
+        answer, _ = process.communicate(job, timeout=budget)
+    except subprocess.TimeoutExpired:
+        _stop(process)
         raise ConfigError(
-            f"Chromium at {browser} failed to render plots: {reason}", hint=_INSTALL_HINT
-        ) from exc
+            f"Chromium at {browser} did not render {len(figures)} plot(s) within {budget:.0f} s",
+            hint=_INSTALL_HINT,
+        ) from None
+    except BaseException:
+        _stop(process)
+        raise
+    images = _images(answer, browser, process.returncode)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / name for name in file_names(figures)]
     for path, image in zip(paths, images, strict=True):
         path.write_bytes(image)
     return paths
+
+
+def _images(answer: bytes, browser: str, code: int | None) -> list[bytes]:
+    """The PNGs in the renderer's answer; ConfigError for a browser failure, RenderError otherwise."""
+    try:
+        result = json.loads(answer)
+    except ValueError:
+        raise RenderError(f"the plot renderer exited {code} without an answer") from None
+    if "images" in result:
+        return [base64.b64decode(image) for image in result["images"]]
+    if result["error"] == "browser":
+        reason = result["message"]
+        raise ConfigError(f"Chromium at {browser} failed to render plots: {reason}", hint=_INSTALL_HINT)
+    cause = RenderError(f"in the plot renderer:\n{result['traceback']}")  # shown with --debug
+    raise RenderError(f"the plot renderer failed: {result['type']}: {result['message']}") from cause
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """End ``process`` and everything below it (Chromium runs in a session of its own)."""
+    _end(_descendants({process.pid}))
+    with suppress(OSError):
+        process.wait(timeout=5)
+
+
+def end_descendants() -> None:
+    """End every process below this one (what a renderer that is about to leave started)."""
+    _end(_descendants(_children()))
 
 
 def _parents() -> dict[int, int]:
@@ -183,35 +268,6 @@ def _descendants(roots: set[int]) -> set[int]:
     return found
 
 
-@contextmanager
-def _quiet_browser_logs() -> Iterator[None]:
-    """Keep kaleido's and choreographer's chatter (browser stderr, watchdog notes) out unless --debug."""
-    if logger.isEnabledFor(logging.DEBUG):
-        yield
-        return
-    noisy = [logging.getLogger(name) for name in ("choreographer", "kaleido", "logistro")]
-    levels = [log.level for log in noisy]
-    for log in noisy:
-        log.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        for log, level in zip(noisy, levels, strict=True):
-            log.setLevel(level)
-
-
-async def _render_all(figures: Sequence[dict[str, Any]], browser: str, script: str) -> list[bytes]:
-    """Start one browser (no MathJax, nothing fetched), render each figure to PNG bytes, close it."""
-    opts = {"format": "png", "width": WIDTH, "height": HEIGHT, "scale": SCALE}
-    images = []
-    kaleido = _kaleido_class()(n=1, path=browser, plotlyjs=script, mathjax=False, timeout=_RENDER_TIMEOUT_S)
-    async with kaleido as k:
-        for fig in figures:
-            images.append(await k.calc_fig(fig, opts=opts))
-            logger.debug("rendered %r", fig["layout"]["title"]["text"])
-    return images
-
-
 def plotly_js() -> str:
     """The plotly.js bundled with the plotly package, as a file URI (kaleido would fall back to a CDN).
 
@@ -223,26 +279,3 @@ def plotly_js() -> str:
     if not bundled.is_file():
         raise ConfigError(f"plotly.js is missing from the plotly package: {bundled}", hint="reinstall plotly")
     return bundled.as_uri()
-
-
-def _kaleido_class() -> Any:
-    """Kaleido, keeping its one page loaded between figures when this kaleido version allows.
-
-    Stock kaleido reloads the page (and its 4 MB plotly.js) after every figure: three quarters of
-    the render time here, for byte-identical PNGs. Falls back to stock kaleido if its internals moved.
-    """
-    import kaleido
-
-    stock = kaleido.Kaleido
-    if not callable(getattr(stock, "_return_kaleido_tab", None)):
-        return stock
-
-    class OnePage(stock):  # type: ignore[misc, valid-type]
-        async def _return_kaleido_tab(self, tab: Any) -> None:
-            ready = getattr(self, "tabs_ready", None)
-            if ready is None:  # kaleido changed: let it return the tab its own way
-                await super()._return_kaleido_tab(tab)
-            else:
-                await ready.put(tab)
-
-    return OnePage

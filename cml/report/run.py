@@ -104,6 +104,7 @@ def report(request: ReportRequest, env: Mapping[str, str], cwd: Path | None = No
     if root is None:
         return _outside_git(request, cwd)
     opts = options(request, root, cwd)
+    _warm_up(opts)
     bench = _bench_section(request.bench)
     ctx = session.context(env, request.access, cwd)
     opened = session.open_forge(env, request.access, ctx) if request.post or ctx.forge == "local" else None
@@ -126,10 +127,23 @@ def _outside_git(request: ReportRequest, cwd: Path) -> ReportResult:
         if given:
             raise UsageError(f"{flag}: {cwd} is not in a git repository, so there is no commit to use")
     opts = options(request, cwd, cwd)
+    _warm_up(opts)
     bench = _bench_section(request.bench)
     logger.warning("cml: warning: %s is not in a git repository: no baseline, this folder's files only", cwd)
     done = pipeline.compute(cwd, "", opts, (None, "none"), None)
     return _finish(request, ctx=None, forge=None, done=done, opts=opts, bench=bench, cwd=cwd)
+
+
+def _warm_up(opts: Options) -> None:
+    """Start Chromium now when there is something to draw, so it loads while the data and the
+    baseline are read (:func:`cml.report.plots.prepare`; nothing when the plots extra is missing)."""
+    if not (opts.sources.plots or opts.sources.confusions):
+        return
+    try:
+        from cml.report import plots
+    except ModuleNotFoundError:  # no plotly/kaleido: draw() says so in the report
+        return
+    plots.prepare()
 
 
 def _finish(

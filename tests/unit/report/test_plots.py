@@ -135,7 +135,7 @@ def test_bar_labels_and_categorical_axis() -> None:
 def test_current_kaleido_keeps_one_page() -> None:
     import kaleido
 
-    from cml.report.plots import _kaleido_class
+    from cml.report._render import kaleido_class as _kaleido_class
 
     cls = _kaleido_class()
     assert cls is not kaleido.Kaleido, "kaleido internals moved: every figure reloads plotly.js again"

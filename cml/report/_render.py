@@ -1,0 +1,146 @@
+"""The plot renderer's own process: ``python -m cml.report._render BROWSER PLOTLYJS [--debug]``.
+
+It starts Chromium (through kaleido) at once, then reads one job from stdin, JSON
+``{"figures": [plotly.js figure dicts], "opts": {"format", "width", "height", "scale"}}``, renders
+every figure in one page and writes one JSON line to stdout: ``{"images": [base64 PNG, ...]}``, or
+``{"error": "browser" | "figure", "message": ..., "traceback": ...}``. Nothing on stdin (the caller
+ended without plots) closes the browser. It leaves through ``os._exit``: kaleido's reader threads on
+a dead browser's pipe are not daemons and would otherwise keep it alive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import os
+import sys
+import traceback
+from contextlib import suppress
+from typing import Any
+
+#: Seconds kaleido may spend on one figure before it gives up.
+FIGURE_TIMEOUT_S = 60.0
+#: Seconds closing the browser may take before the process just leaves.
+CLOSE_TIMEOUT_S = 5.0
+
+Result = dict[str, Any]
+
+
+def browser_errors() -> tuple[type[BaseException], ...]:
+    """What kaleido and choreographer raise when Chromium is missing, dies or stops answering.
+
+    Not kaleido's ``KaleidoError``/``JavascriptError``: plotly.js refusing a figure is a bug in the
+    figure, not in the browser.
+    """
+    from choreographer.errors import (
+        BrowserClosedError,
+        BrowserFailedError,
+        ChromeNotFoundError,
+        DevtoolsProtocolError,
+    )
+
+    # OSError covers a broken pipe or channel (choreographer's ChannelClosedError), an executable that
+    # cannot be run, and TimeoutError (a figure that took longer than FIGURE_TIMEOUT_S).
+    return (BrowserClosedError, BrowserFailedError, ChromeNotFoundError, DevtoolsProtocolError, OSError)
+
+
+def _failure(exc: BaseException) -> Result:
+    """The JSON answer for ``exc``: a browser failure or a figure (or renderer) bug."""
+    kind = "browser" if isinstance(exc, browser_errors()) else "figure"
+    message = str(exc.args[0]) if exc.args else type(exc).__name__
+    return {
+        "error": kind,
+        "message": message,
+        "type": type(exc).__name__,
+        "traceback": traceback.format_exc(),
+    }
+
+
+def kaleido_class() -> Any:
+    """Kaleido, keeping its one page loaded between figures when this kaleido version allows.
+
+    Stock kaleido reloads the page (and its 4 MB plotly.js) after every figure: three quarters of
+    the render time here, for byte-identical PNGs. Falls back to stock kaleido if its internals moved.
+    """
+    import kaleido
+
+    stock = kaleido.Kaleido
+    if not callable(getattr(stock, "_return_kaleido_tab", None)):
+        return stock
+
+    class OnePage(stock):  # type: ignore[misc, valid-type]
+        async def _return_kaleido_tab(self, tab: Any) -> None:
+            ready = getattr(self, "tabs_ready", None)
+            if ready is None:  # kaleido changed: let it return the tab its own way
+                await super()._return_kaleido_tab(tab)
+            else:
+                await ready.put(tab)
+
+    return OnePage
+
+
+async def _open(browser: str, script: str) -> Any:
+    """Chromium with one page holding plotly.js (no MathJax, nothing fetched)."""
+    kaleido = kaleido_class()(n=1, path=browser, plotlyjs=script, mathjax=False, timeout=FIGURE_TIMEOUT_S)
+    await kaleido.open()
+    return kaleido
+
+
+async def _close(kaleido: Any) -> None:
+    with suppress(Exception, asyncio.TimeoutError):
+        await asyncio.wait_for(kaleido.close(), CLOSE_TIMEOUT_S)
+
+
+async def serve(browser: str, script: str) -> Result | None:
+    """Open the browser while the job is being read from stdin, render it, close the browser."""
+    opening = asyncio.create_task(_open(browser, script))
+    job = await asyncio.to_thread(sys.stdin.buffer.read)
+    if not job:  # the caller ended without plots
+        opening.cancel()
+        with suppress(BaseException):
+            await _close(await opening)
+        return None
+    try:
+        kaleido = await asyncio.wait_for(opening, FIGURE_TIMEOUT_S)
+    except Exception as exc:
+        return _failure(exc)
+    try:
+        spec = json.loads(job)
+        images = [await kaleido.calc_fig(fig, opts=spec["opts"]) for fig in spec["figures"]]
+        return {"images": [base64.b64encode(image).decode() for image in images]}
+    except Exception as exc:
+        return _failure(exc)
+    finally:
+        await _close(kaleido)
+
+
+def _quiet(debug: bool) -> None:
+    """Browser chatter and kaleido's notes go to stderr only with ``--debug``."""
+    logging.basicConfig(level=logging.DEBUG if debug else logging.CRITICAL, stream=sys.stderr)
+    for name in ("choreographer", "kaleido", "logistro", "browser_proc"):
+        logging.getLogger(name).setLevel(logging.DEBUG if debug else logging.CRITICAL)
+
+
+def main(argv: list[str]) -> None:
+    """Serve one job and leave at once (see the module docstring)."""
+    answer = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)  # whatever a library prints must not mix with the answer
+    browser, script = argv[0], argv[1]
+    _quiet("--debug" in argv[2:])
+    try:
+        result = asyncio.run(serve(browser, script))
+    except BaseException as exc:  # the answer must be written whatever happened
+        result = _failure(exc)
+    if result is not None:
+        answer.write(json.dumps(result) + "\n")
+    answer.flush()
+    from cml.report.plots import end_descendants
+
+    end_descendants()  # a browser that did not close (or hung while starting) goes with us
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
