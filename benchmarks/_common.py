@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import cml
+from cml import proc
 
 #: The checkout whose ``cml`` is imported (the repository root for an editable install).
 ROOT = Path(cml.__file__).resolve().parent.parent
@@ -65,24 +66,9 @@ def alternate(sides: Mapping[str, Callable[[], None]], runs: int) -> dict[str, l
     return times
 
 
-def _parents() -> dict[int, int]:
-    """Every process's parent pid, from ``/proc/<pid>/stat``."""
-    found = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with suppress(OSError, ValueError, IndexError):
-            found[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-    return found
-
-
 def tree(root: int) -> set[int]:
     """``root`` and every process below it."""
-    parents, found = _parents(), {root}
-    grew = True
-    while grew:
-        below = {pid for pid, parent in parents.items() if parent in found} - found
-        found |= below
-        grew = bool(below)
-    return found
+    return proc.descendants({root})
 
 
 def _kib(path: str, key: str) -> int:

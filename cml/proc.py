@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from pathlib import Path
 
 from cml.errors import CmlError
@@ -65,3 +67,29 @@ def start(
         )
     except FileNotFoundError as exc:
         raise CmlError(f"`{argv[0]}` is not installed or not on PATH") from exc
+
+
+def parents() -> dict[int, int]:
+    """Every process's parent pid, from ``/proc/<pid>/stat`` (Linux; empty elsewhere)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with suppress(OSError, ValueError, IndexError):
+            found[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+    return found
+
+
+def children(pid: int | None = None) -> set[int]:
+    """The pids of ``pid``'s children (default: this process's)."""
+    me = os.getpid() if pid is None else pid
+    return {child for child, parent in parents().items() if parent == me}
+
+
+def descendants(roots: set[int]) -> set[int]:
+    """``roots`` and every process below them (one reading of ``/proc``)."""
+    tree, found = parents(), set(roots)
+    grew = True
+    while grew:
+        below = {pid for pid, parent in tree.items() if parent in found} - found
+        found |= below
+        grew = bool(below)
+    return found

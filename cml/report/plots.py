@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from cml import proc
 from cml.errors import ConfigError
 from cml.log import logger
 
@@ -147,8 +148,6 @@ def prepare(env: Mapping[str, str] | None = None) -> None:
 
 def _spawn(browser: str) -> subprocess.Popen[bytes]:
     """``python -m cml.report._render BROWSER PLOTLYJS``, which starts Chromium at once."""
-    from cml import proc
-
     debug = ["--debug"] if logger.isEnabledFor(logging.DEBUG) else []
     argv = [sys.executable, "-m", "cml.report._render", browser, plotly_js(), *debug]
     return proc.start(argv, env={**os.environ, "PYTHONPATH": _import_root()}, quiet=not debug)
@@ -225,29 +224,14 @@ def _images(answer: bytes, browser: str, code: int | None) -> list[bytes]:
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
     """End ``process`` and everything below it (Chromium runs in a session of its own)."""
-    _end(_descendants({process.pid}))
+    _end(proc.descendants({process.pid}))
     with suppress(OSError):
         process.wait(timeout=5)
 
 
 def end_descendants() -> None:
     """End every process below this one (what a renderer that is about to leave started)."""
-    _end(_descendants(_children()))
-
-
-def _parents() -> dict[int, int]:
-    """Every process's parent pid (Linux ``/proc``; empty elsewhere)."""
-    found = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with suppress(OSError, ValueError, IndexError):
-            found[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-    return found
-
-
-def _children() -> set[int]:
-    """The pids of this process's children."""
-    me = os.getpid()
-    return {pid for pid, parent in _parents().items() if parent == me}
+    _end(proc.descendants(proc.children()))
 
 
 def _end(pids: set[int]) -> None:
@@ -255,17 +239,6 @@ def _end(pids: set[int]) -> None:
     for pid in pids:
         with suppress(OSError):
             os.kill(pid, signal.SIGKILL)
-
-
-def _descendants(roots: set[int]) -> set[int]:
-    """``roots`` and every process below them."""
-    parents, found = _parents(), set(roots)
-    grew = True
-    while grew:
-        below = {pid for pid, parent in parents.items() if parent in found} - found
-        found |= below
-        grew = bool(below)
-    return found
 
 
 #: plotly.js's cartesian bundle, vendored unchanged from npm (``vendor/README.md``: version, sha256,

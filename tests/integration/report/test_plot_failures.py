@@ -127,13 +127,14 @@ def test_the_renderers_answers() -> None:
 
 _PREPARED = """
 import sys, time
+from cml import proc
 from cml.report import plots
 plots.prepare(env={"BROWSER_PATH": sys.argv[1]})
 deadline = time.monotonic() + 20
-while not plots._descendants({plots._started[0].process.pid}) - {plots._started[0].process.pid}:
+while not proc.descendants({plots._started[0].process.pid}) - {plots._started[0].process.pid}:
     assert time.monotonic() < deadline, "the renderer never started the browser"
     time.sleep(0.05)
-print(max(plots._descendants({plots._started[0].process.pid})), flush=True)
+print(max(proc.descendants({plots._started[0].process.pid})), flush=True)
 """
 
 
