@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cml.bench import Accuracy, Converted, Latency, Method, TargetInfo, Variant
+from cml.bench import ORIGINAL_OUTPUTS, Accuracy, Converted, Latency, Method, TargetInfo, Variant
 from cml.bench.run import Parts
 from cml.errors import HostError, UsageError
 
@@ -77,6 +77,8 @@ def make_parts(
         calls.log.append(("convert", (model, tuple(variants), representative, eval_data)))
         out_dir.mkdir(parents=True, exist_ok=True)
         log.write_text("TF noise\n", encoding="utf-8")
+        if (representative or eval_data) and model.suffix != ".tflite":  # as the real one: outputs saved
+            (out_dir / ORIGINAL_OUTPUTS).write_bytes(b"npy")
         out = []
         for v in variants:
             if failing and v in failing:
