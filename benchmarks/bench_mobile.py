@@ -1,6 +1,6 @@
 """`cml bench` side by side with what a user would write by hand, in one run (issue 9's benchmark).
 
-Run: /work/main/.venv/bin/python benchmarks/bench_mobile.py [--quick]
+Run: /work/main/.venv/bin/python benchmarks/bench_mobile.py [--quick] [--rounds N] [--only-c]
 Prints three measurements, each against its target:
 
 (a) harness overhead: the median per-run time the ``local`` target's harness reports for MobileNetV2 fp32,
@@ -9,7 +9,8 @@ Prints three measurements, each against its target:
 (b) run-to-run stability: the coefficient of variation of the fp32 p50 over several harness runs: <= 5 %;
 (c) end to end: ``cml bench`` (four variants converted, accuracy on --eval data, three repeats) against a
     hand-written script doing the same work (convert the four variants sequentially, the same number of
-    ``invoke()`` calls, the same accuracy): cml no slower (ratio <= 1.0).
+    ``invoke()`` calls, the same accuracy), alternated over ``--rounds`` rounds (default 5): cml no slower
+    (ratio of the medians <= 1.0).
 
 MobileNetV2 is ``keras.applications.MobileNetV2(weights=None)``: random weights, nothing downloaded; the eval
 data are random images with random labels (accuracy is computed, not meaningful). Needs the bench extra
@@ -23,17 +24,22 @@ import importlib
 import importlib.util
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICK = "--quick" in sys.argv
 RUNS, WARMUP, REPEATS = (20, 5, 3) if QUICK else (100, 20, 3)
 CV_ROUNDS = 3 if QUICK else 5
+E2E_ONLY = "--only-c" in sys.argv
+#: (c) is heavy (~40 s a side on a quiet machine): ``--rounds N`` overrides.
+E2E_ROUNDS = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else (1 if QUICK else 5)
 EVAL_SAMPLES = 16 if QUICK else 64
 VARIANTS = ("fp32", "dynamic", "fp16", "int8")
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -69,9 +75,12 @@ for _ in range(runs):
 print(statistics.median(times))
 """
 
-#: What a user writes by hand: convert four variants in one process, time them, compute accuracy.
+#: What a user writes by hand: convert four variants in one process, time them, compute accuracy. It
+#: makes as many invoke() calls as cml's harness: per variant one first call, the warm-up, ``runs``
+#: timed calls (rounded up to whole repeats: the harness times ceil(runs / repeats) per round) and one
+#: untimed call before each later round.
 _HAND = """
-import sys, time, numpy as np, tensorflow as tf, keras
+import math, sys, time, numpy as np, tensorflow as tf, keras
 from ai_edge_litert.interpreter import Interpreter
 model_path, eval_path, out, runs, warmup, repeats = sys.argv[1], sys.argv[2], sys.argv[3], *map(int, sys.argv[4:7])
 model = keras.models.load_model(model_path)
@@ -101,10 +110,10 @@ for variant, path in files.items():
             batch = np.clip(np.round(batch / scale + zero), -128, 127).astype(np.int8)
         interp.set_tensor(inp["index"], batch)
     feed(x[:1])
-    for _ in range(warmup):
+    for _ in range(1 + warmup + repeats - 1):
         interp.invoke()
     times = []
-    for _ in range(runs * repeats):
+    for _ in range(math.ceil(runs / repeats) * repeats):
         t0 = time.perf_counter()
         interp.invoke()
         times.append(time.perf_counter() - t0)
@@ -155,24 +164,72 @@ def overhead_and_cv(model: Path) -> tuple[float, float, list[float]]:
     return overhead, cv, ours
 
 
-def end_to_end(work: Path, model: Path, eval_data: Path) -> tuple[float, float]:
-    """(c): wall time of `cml bench` and of the hand-written script doing the same work."""
-    t0 = time.perf_counter()
+@dataclass(frozen=True, kw_only=True)
+class Cost:
+    """What one side's run took: wall seconds, and the CPU seconds of its processes (user + system,
+    children included), which a busy machine disturbs less than wall time."""
+
+    wall: float
+    cpu: float
+
+
+def children_cpu() -> float:
+    """User + system seconds of every finished child process of this one so far."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def cml_bench(work: Path, model: Path, eval_data: Path, out: Path) -> Cost:
+    """(c), cml's side: one ``cml bench`` run writing to ``out``."""
+    t0, c0 = time.perf_counter(), children_cpu()
     py(
         "-m", "cml", "bench", str(model), "--eval", str(eval_data), "--variants", ",".join(VARIANTS),
         "--runs", str(RUNS), "--min-secs", "0", "--warmup", str(WARMUP), "--warmup-secs", "0",
-        "--repeats", str(REPEATS), "--output", str(work / "cml-bench"), cwd=work,
+        "--repeats", str(REPEATS), "--output", str(out), cwd=work,
     )  # fmt: skip
-    cml_s = time.perf_counter() - t0
-    hand_dir = work / "hand"
-    hand_dir.mkdir()
-    t0 = time.perf_counter()
-    lines = py("-c", _HAND, str(model), str(eval_data), str(hand_dir), str(RUNS), str(WARMUP), str(REPEATS))
-    for line in lines.splitlines():  # TensorFlow prints its own noise on stdout too
+    return Cost(wall=time.perf_counter() - t0, cpu=children_cpu() - c0)
+
+
+def hand_written(model: Path, eval_data: Path, out: Path, show: bool) -> Cost:
+    """(c), the other side: the hand-written script writing to ``out``."""
+    out.mkdir()
+    t0, c0 = time.perf_counter(), children_cpu()
+    lines = py("-c", _HAND, str(model), str(eval_data), str(out), str(RUNS), str(WARMUP), str(REPEATS))
+    cost = Cost(wall=time.perf_counter() - t0, cpu=children_cpu() - c0)
+    for line in lines.splitlines() if show else ():  # TensorFlow prints its own noise on stdout too
         if line.startswith(VARIANTS):
             print(f"    hand-written: {line}")
-    hand_s = time.perf_counter() - t0
-    return cml_s, hand_s
+    return cost
+
+
+def end_to_end(work: Path, model: Path, eval_data: Path) -> tuple[list[Cost], list[Cost]]:
+    """(c): `cml bench` and the hand-written script, alternated (who goes first alternates too),
+    :data:`E2E_ROUNDS` each."""
+    ours: list[Cost] = []
+    hand: list[Cost] = []
+    for n in range(E2E_ROUNDS):
+        for side in ("cml", "hand") if n % 2 == 0 else ("hand", "cml"):
+            if side == "cml":
+                ours.append(cml_bench(work, model, eval_data, work / f"cml-bench-{n}"))
+            else:
+                hand.append(hand_written(model, eval_data, work / f"hand-{n}", show=n == 0))
+        print(
+            f"    round {n + 1}: cml bench {ours[-1].wall:5.1f} s (cpu {ours[-1].cpu:5.1f} s), "
+            f"hand-written {hand[-1].wall:5.1f} s (cpu {hand[-1].cpu:5.1f} s), load {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+    return ours, hand
+
+
+def spread(values: list[float]) -> str:
+    """``median s (min-max)``."""
+    return f"{statistics.median(values):5.1f} s ({min(values):.1f}-{max(values):.1f})"
+
+
+def ratios(ours: list[float], hand: list[float]) -> str:
+    """The ratio of the medians, and the per-round ratios' range."""
+    each = [o / h for o, h in zip(ours, hand, strict=True)]
+    return f"{statistics.median(ours) / statistics.median(hand):4.2f} (per round {min(each):.2f}-{max(each):.2f})"
 
 
 def main() -> None:
@@ -184,13 +241,19 @@ def main() -> None:
         work = Path(tmp)
         model, eval_data, fp32 = work / "mobilenet_v2.keras", work / "eval.npz", work / "fp32.tflite"
         py("-c", _MAKE_MODEL, str(model), str(eval_data), str(EVAL_SAMPLES), str(fp32))
-        overhead, cv, medians = overhead_and_cv(fp32)
-        cml_s, hand_s = end_to_end(work, model, eval_data)
-        report = json.loads((work / "cml-bench" / "results.json").read_text())
-    print(f"(a) harness overhead vs bare invoke()  {overhead * 100:+6.2f} %   (target <= +2 %)")
-    print(f"(b) fp32 p50 run-to-run cv             {cv * 100:6.2f} %   (target <= 5 %; medians {medians})")
-    print(f"(c) end to end: cml bench {cml_s:6.1f} s, hand-written {hand_s:6.1f} s, "
-          f"ratio {cml_s / hand_s:4.2f}   (target <= 1.0)")  # fmt: skip
+        overhead, cv, medians = (0.0, 0.0, []) if E2E_ONLY else overhead_and_cv(fp32)
+        ours, hand = end_to_end(work, model, eval_data)
+        report = json.loads((work / "cml-bench-0" / "results.json").read_text())
+    if not E2E_ONLY:
+        print(f"(a) harness overhead vs bare invoke()  {overhead * 100:+6.2f} %   (target <= +2 %)")
+        print(
+            f"(b) fp32 p50 run-to-run cv             {cv * 100:6.2f} %   (target <= 5 %; medians {medians})"
+        )
+    wall = [c.wall for c in ours], [c.wall for c in hand]
+    cpu = [c.cpu for c in ours], [c.cpu for c in hand]
+    print(f"(c) end to end, {len(ours)} alternated rounds: wall cml bench {spread(wall[0])}, hand-written "
+          f"{spread(wall[1])}, ratio {ratios(*wall)}   (target <= 1.0)")  # fmt: skip
+    print(f"    cpu cml bench {spread(cpu[0])}, hand-written {spread(cpu[1])}, ratio {ratios(*cpu)}")
     print(f"    cml bench timed {[v['variant'] for v in report['variants'] if v['latency']]}")
 
 
