@@ -45,10 +45,10 @@ def convert(
     int8 calibrates on ``representative`` (.npy), else on samples drawn from ``eval_data``'s x; with
     neither it is skipped with a note. When either is given, the original model's outputs on
     accuracy's inputs are saved as ``out_dir/ORIGINAL_OUTPUTS`` (pass that file to
-    :func:`cml.bench.accuracy.evaluate` as ``original``); one left by an earlier run is removed first. Raises InputError (exit 2) for a bad
-    model or data file and for a model that needs ops outside the builtin set (naming each op),
-    ConfigError (exit 3) when TensorFlow or ai-edge-litert is missing; a variant-only failure is
-    that variant's ``error``.
+    :func:`cml.bench.accuracy.evaluate` as ``original``); one left by an earlier run is removed
+    first. Raises InputError (exit 2) for a bad model or data file and for a model that needs ops
+    outside the builtin set (naming each op), ConfigError (exit 3) when TensorFlow or ai-edge-litert
+    is missing; a variant-only failure is that variant's ``error``.
     """
     kind = model_kind(model)
     out_dir.mkdir(parents=True, exist_ok=True)
