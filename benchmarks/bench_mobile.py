@@ -20,16 +20,18 @@ them it says which is missing and exits 0, so ``./dev bench`` still runs the oth
 Wall time on a shared machine moves with its load; the CPU seconds of each side's processes (printed under
 (c)) move far less, so both are printed.
 
-Last measured (2026-12-01, 2 shared cores, load 2-3 from other jobs; two full runs, 5 rounds each):
-(a) -2.89 % and +0.14 %; (b) 1.43 % and 2.83 %;
+Last measured (2026-12-01, 2 shared cores, load 1-3 from other jobs; two full runs of 5 rounds, then
+``--only-c --rounds 3`` at load ~1): (a) -2.89 % and +0.14 %; (b) 1.43 % and 2.83 %;
 (c) wall: cml bench 35.2 s (27.4-40.4) vs hand-written 37.4 s (32.2-42.5), ratio 0.94 (per round
-    0.76-1.07); then 31.1 s (30.0-32.7) vs 36.6 s (34.4-41.5), ratio 0.85 (per round 0.72-0.89).
-    CPU: 30.6 s vs 33.5 s, ratio 0.91 (0.87-0.91); 30.0 s vs 33.9 s, ratio 0.88 (0.85-0.92).
-Before (one round, the hand-written script then timing 3x as many invoke() calls as cml): 39.7 s vs
-37.6 s, 1.06. What changed: accuracy reuses the original's outputs the conversion child saved (it started
-TensorFlow a second time to recompute them), runs one 224x224 image per invoke() (a 64-image batch took
-twice the CPU) and overlaps the plot's browser (after timing, never during it); the conversion child
-skips TensorFlow's teardown once its results are flushed.
+    0.76-1.07); 31.1 s (30.0-32.7) vs 36.6 s (34.4-41.5), ratio 0.85 (per round 0.72-0.89); 29.3 s
+    (29.1-30.2) vs 35.3 s (34.4-35.9), ratio 0.83 (0.83-0.85). CPU: ratio 0.91 (0.87-0.91), 0.88
+    (0.85-0.92), 0.86 (0.86-0.88).
+Before: 39.7 s vs 37.6 s, 1.06, in one round against a hand-written script that timed 3x as many
+invoke() calls as cml; the code before against this script (3 rounds, load 1.4-2.2): wall 37.6 s vs
+33.4 s, ratio 1.12 (1.08-1.30), CPU 1.12 (1.09-1.14). What changed: accuracy reuses the original's
+outputs the conversion child saved (it started TensorFlow a second time to recompute them), runs one
+224x224 image per invoke() (a 64-image batch took twice the CPU) and overlaps the plot's browser (after
+timing, never during it); the conversion child skips TensorFlow's teardown once its results are flushed.
 """
 
 from __future__ import annotations
