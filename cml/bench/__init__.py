@@ -23,6 +23,9 @@ from typing import Literal, Protocol
 
 Variant = Literal["fp32", "dynamic", "fp16", "int8"]
 VARIANTS: tuple[Variant, ...] = ("fp32", "dynamic", "fp16", "int8")
+#: The original model's outputs on accuracy's inputs, which conversion saves beside the variants while
+#: TensorFlow is loaded anyway, so that accuracy needs no second TensorFlow start.
+ORIGINAL_OUTPUTS = "original.npy"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,7 +14,11 @@ from cml.bench import data
 from cml.bench._child import Event, each
 from cml.errors import ConfigError, InputError
 
-_BATCH = 256
+#: A model with a free batch size runs on batches of at most this many input values (1 MB of float32):
+#: 256 small samples (digits) at once, but one image at a time; a batch of 64 224x224 images would
+#: take several times the CPU (activations far past the caches) and hundreds of MB.
+_BATCH_VALUES = 256 * 1024
+_MAX_BATCH = 256
 
 
 def run(job: Event, out: TextIO) -> None:
@@ -75,7 +79,7 @@ def _tflite(model: Path, found: Any) -> Any:
     given, wanted = inputs[0], outputs[0]
     data.check_shape(x, list(given["shape_signature"]), file, str(model))
     dynamic = int(given["shape_signature"][0]) == -1
-    chunk = _BATCH if dynamic else int(given["shape"][0])
+    chunk = batch_size(x.shape) if dynamic else int(given["shape"][0])
     if not dynamic:
         interpreter.allocate_tensors()
     results, size = [], -1
@@ -92,6 +96,15 @@ def _tflite(model: Path, found: Any) -> Any:
         interpreter.invoke()
         results.append(dequantise(interpreter.get_tensor(wanted["index"]), wanted)[:real])
     return np.concatenate(results)
+
+
+def batch_size(shape: tuple[int, ...]) -> int:
+    """How many samples of an input array of ``shape`` go in one ``invoke()`` of a free-batch model:
+    as many as fit in :data:`_BATCH_VALUES` values, 1 to :data:`_MAX_BATCH`."""
+    values = 1
+    for size in shape[1:]:
+        values *= max(int(size), 1)
+    return max(1, min(_MAX_BATCH, _BATCH_VALUES // values))
 
 
 def _interpreter(model: Path) -> Any:

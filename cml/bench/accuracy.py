@@ -9,6 +9,7 @@ saved its outputs). A ``.tflite`` input has no original: its accuracy is against
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -41,7 +42,10 @@ def evaluate(
         return {}
     x, labels, _ = found
     require("ai_edge_litert", "measuring accuracy")
-    log = log or Path(tempfile.gettempdir()) / "cml-bench-accuracy.log"
+    if log is None:  # a fresh file of our own, never a fixed name in a shared folder (a planted link)
+        fd, name = tempfile.mkstemp(prefix="cml-bench-accuracy-", suffix=".log")
+        os.close(fd)
+        log = Path(name)
     variants = [v for v in VARIANTS if v in models]
     items: list[str] = list(variants)
     job: dict[str, Any] = {

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
-from cml.bench import VARIANTS, Converted, Variant, data
+from cml.bench import ORIGINAL_OUTPUTS, VARIANTS, Converted, Variant, data
 from cml.bench._child import Outcome, require, run_items
 from cml.errors import InputError
 from cml.files import open_regular
@@ -22,9 +22,6 @@ ModelKind = Literal["keras", "h5", "savedmodel", "tflite"]
 #: A model file is read by TensorFlow, not by cml; this bounds what cml accepts at all. A flatbuffer
 #: (a .tflite file) cannot exceed 2 GiB, and a model that large is no mobile model.
 MODEL_CAP = 2 * 1024**3
-#: The original model's outputs on accuracy's inputs, saved beside the variants while TensorFlow is
-#: loaded anyway; pass this file to :func:`cml.bench.accuracy.evaluate` as ``original``.
-ORIGINAL_OUTPUTS = "original.npy"
 _MAGIC: dict[ModelKind, tuple[bytes, int]] = {
     "tflite": (b"TFL3", 4),  # the flatbuffer file identifier, at bytes 4..8
     "keras": (b"PK\x03\x04", 0),  # a .keras file is a zip archive
@@ -47,13 +44,15 @@ def convert(
 
     int8 calibrates on ``representative`` (.npy), else on samples drawn from ``eval_data``'s x; with
     neither it is skipped with a note. When either is given, the original model's outputs on
-    accuracy's inputs are saved as ``out_dir/ORIGINAL_OUTPUTS``. Raises InputError (exit 2) for a bad
-    model or data file and for a model that needs ops outside the builtin set (naming each op),
-    ConfigError (exit 3) when TensorFlow or ai-edge-litert is missing; a variant-only failure is
-    that variant's ``error``.
+    accuracy's inputs are saved as ``out_dir/ORIGINAL_OUTPUTS`` (pass that file to
+    :func:`cml.bench.accuracy.evaluate` as ``original``); one left by an earlier run is removed
+    first. Raises InputError (exit 2) for a bad model or data file and for a model that needs ops
+    outside the builtin set (naming each op), ConfigError (exit 3) when TensorFlow or ai-edge-litert
+    is missing; a variant-only failure is that variant's ``error``.
     """
     kind = model_kind(model)
     out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / ORIGINAL_OUTPUTS).unlink(missing_ok=True)
     if kind == "tflite":
         return [given_tflite(model, out_dir, log)]
     require("tensorflow", f"converting {model}")

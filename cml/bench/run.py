@@ -1,10 +1,12 @@
 """What ``cml bench`` does, as one library function: :func:`bench`.
 
 parse targets and gate rules (bad input fails before any work) → find the base's results (``--baseline``
-or the data block on the base commit's "Mobile benchmark" comment) → convert → accuracy → time on each
-target → :class:`~cml.bench.Results` → ``results.json``, the latency plot and ``report.md`` in the output
-folder → with ``post``, the sticky comment → the gate's verdict (the caller raises GateFailed, exit 8,
-after printing).
+or the data block on the base commit's "Mobile benchmark" comment) → convert (one child process: one
+TensorFlow start, which also saves the original model's outputs for accuracy) → time on each target →
+accuracy (a child process with ai-edge-litert), while the latency plot is drawn: timing runs alone, and
+the browser's start overlaps the accuracy pass → :class:`~cml.bench.Results` → ``results.json``, the
+plot and ``report.md`` in the output folder → with ``post``, the sticky comment → the gate's verdict
+(the caller raises GateFailed, exit 8, after printing).
 
 The layers it drives (``cml.bench.convert``, ``.accuracy``, ``.targets``) are imported when it runs, not
 when this module loads, and can be handed in as :class:`Parts` (tests use stand-ins).
@@ -14,11 +16,23 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from cml.bench import VARIANTS, Accuracy, Converted, Latency, Method, Results, Target, Variant, VariantResult
+from cml.bench import (
+    ORIGINAL_OUTPUTS,
+    VARIANTS,
+    Accuracy,
+    Converted,
+    Latency,
+    Method,
+    Results,
+    Target,
+    Variant,
+    VariantResult,
+)
 from cml.bench import report as render
 from cml.bench import results as res
 from cml.ci import CIContext
@@ -33,6 +47,7 @@ from cml.report.gate import GateResult, Rule, evaluate
 from cml.session import Access
 
 REPORT, RESULTS, MODELS, LOG = "report.md", "results.json", "models", "convert.log"
+ACCURACY_LOG = "accuracy.log"
 
 
 class ConvertFn(Protocol):
@@ -60,6 +75,7 @@ class EvaluateFn(Protocol):
         *,
         eval_data: Path | None,
         representative: Path | None,
+        log: Path | None = None,
     ) -> dict[Variant, Accuracy]: ...
 
 
@@ -175,13 +191,16 @@ def bench(
     if not models:
         why = "; ".join(f"{c.variant}: {c.error or c.note}" for c in converted) or "no variant asked for"
         raise InputError(f"{opts.model}: no variant could be converted ({why})")
-    accuracy = _accuracy(opts, models, layers)
     timed = _time(targets, models, opts)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the plot shows latency only: drawn meanwhile
+        pending = pool.submit(_accuracy, opts, models, layers, out / MODELS)
+        plot = _plot(assemble(opts, ctx.sha, converted, {}, targets, timed), base, out)
+        accuracy = pending.result()
     results = assemble(opts, ctx.sha, converted, accuracy, targets, timed)
     head = res.metrics(results)
     gate = evaluate([*opts.rules], _rows(expected(opts, targets), base, head))
     report = render.BenchReport(title=opts.title, results=results, base=base, base_origin=origin, gate=gate)
-    path, secs = write(report, out, ctx.sha)
+    path, secs = write(report, out, ctx.sha, plot)
     _summary(ctx, path, out)
     posted, dropped = _post(ctx, forge, secs, path, opts.title) if opts.post and forge else (None, [])
     return Outcome(
@@ -291,14 +310,25 @@ def find_base(
     return found, f"`{sha[:7]}`, {how} (the benchmark stored on that commit)"
 
 
-def _accuracy(opts: Options, models: dict[Variant, Path], layers: Parts) -> dict[Variant, Accuracy]:
+def _accuracy(
+    opts: Options, models: dict[Variant, Path], layers: Parts, converted: Path
+) -> dict[Variant, Accuracy]:
     """Accuracy of each model against ``--eval`` labels, or agreement with the original on
-    ``--representative`` data; nothing without either."""
+    ``--representative`` data; nothing without either. The original's outputs are those conversion
+    saved in ``converted`` (no second TensorFlow start); the model itself when there are none."""
     if opts.eval_data is None and opts.representative is None:
         return {}
     original = None if opts.model.suffix.lower() == ".tflite" else opts.model
+    if original is not None and (converted / ORIGINAL_OUTPUTS).is_file():
+        original = converted / ORIGINAL_OUTPUTS
     logger.info("cml bench: accuracy of %s", ", ".join(models))
-    return layers.evaluate(models, original, eval_data=opts.eval_data, representative=opts.representative)
+    return layers.evaluate(
+        models,
+        original,
+        eval_data=opts.eval_data,
+        representative=opts.representative,
+        log=opts.output / ACCURACY_LOG,
+    )
 
 
 def _time(
@@ -343,13 +373,16 @@ def assemble(
     )
 
 
-def write(report: render.BenchReport, out: Path, sha: str) -> tuple[Path, list[Section]]:
-    """Write ``results.json``, the latency plot (a note instead when it cannot be rendered) and
-    ``report.md`` with its data block into ``out``; return the report's path and sections."""
+def write(
+    report: render.BenchReport, out: Path, sha: str, plot: tuple[str, list[str]] | None = None
+) -> tuple[Path, list[Section]]:
+    """Write ``results.json``, the latency plot (a note instead when it cannot be rendered; ``plot``:
+    one :func:`_plot` already drew) and ``report.md`` with its data block into ``out``; return the
+    report's path and sections."""
     from cml.report.snapshot import Snapshot, encode_block
 
     res.save(report.results, out / RESULTS)
-    image, notes = _plot(report, out)
+    image, notes = plot if plot is not None else _plot(report.results, report.base, out)
     block = encode_block(
         Snapshot(metrics=res.metrics(report.results), bench=res.to_json(report.results)), sha
     )
@@ -362,14 +395,16 @@ def write(report: render.BenchReport, out: Path, sha: str) -> tuple[Path, list[S
     return path, secs
 
 
-def _plot(report: render.BenchReport, out: Path) -> tuple[str, list[str]]:
-    """Render the latency figure into ``out``: its file name, or a note saying why there is none."""
+def _plot(results: Results, base: Results | None, out: Path) -> tuple[str, list[str]]:
+    """Render the latency figure of ``results`` (against ``base``) into ``out``: its file name, or a
+    note saying why there is none."""
     try:
-        fig = render.figure(report.results, report.base)
+        fig = render.figure(results, base)
         if fig is None:
             return "", []
         from cml.report.figures import plots_module
 
+        out.mkdir(parents=True, exist_ok=True)
         (path,) = plots_module().render([fig], out)
     except CmlError as exc:  # no Chromium, no renderer: keep the tables
         logger.warning("plot not rendered: %s", exc)

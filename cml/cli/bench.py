@@ -74,7 +74,7 @@ def register(sub: Subparsers) -> None:
         type=int,
         default=50,
         metavar="N",
-        help="at least N timed runs per variant and repeat (default: 50)",
+        help="at least N timed runs per variant, over all repeats (default: 50)",
     )
     add("--min-secs", type=float, default=2.0, metavar="S", help="and at least S seconds (default: 2)")
     add("--repeats", type=int, default=3, metavar="R", help="rounds, variants shuffled in each (default: 3)")

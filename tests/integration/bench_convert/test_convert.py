@@ -114,6 +114,7 @@ def test_eval_samples_of_the_wrong_shape(digits: Digits, tmp_path: Path) -> None
 def test_a_given_tflite_is_not_converted(conversion: Conversion, tmp_path: Path) -> None:
     fp32 = conversion.converted["fp32"].path
     assert fp32 is not None
+    (tmp_path / ORIGINAL_OUTPUTS).write_bytes(b"an earlier run's")  # must not pass for this model's
     found = convert(
         fp32, ["fp32", "int8"], tmp_path, representative=None, eval_data=None, log=tmp_path / "c.log"
     )
@@ -122,6 +123,7 @@ def test_a_given_tflite_is_not_converted(conversion: Conversion, tmp_path: Path)
     assert found[0].path == fp32
     assert found[0].size_bytes == fp32.stat().st_size
     assert found[0].note == "given .tflite: not converted"
+    assert not (tmp_path / ORIGINAL_OUTPUTS).exists()
 
 
 def test_a_corrupt_tflite_is_one_line(conversion: Conversion, tmp_path: Path) -> None:

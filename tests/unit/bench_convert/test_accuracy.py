@@ -68,3 +68,10 @@ def test_saved_outputs_must_match_the_data(tmp_path: Path) -> None:
     with pytest.raises(InputError) as exc:
         accuracy._saved_outputs(saved, 6)
     assert str(exc.value) == f"{saved}: holds outputs for 5 samples, but the data has 6"
+
+
+def test_free_batch_models_run_small_samples_together_and_images_one_by_one() -> None:
+    assert _predict.batch_size((1797, 8, 8)) == 256  # digits: capped
+    assert _predict.batch_size((1000, 32, 32, 3)) == 85  # CIFAR-sized: 1 MB of float32 per batch
+    assert _predict.batch_size((64, 224, 224, 3)) == 1  # MobileNet's inputs: one image per invoke()
+    assert _predict.batch_size((10, 0)) == 256  # a degenerate shape still makes progress

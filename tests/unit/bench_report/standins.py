@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cml.bench import Accuracy, Converted, Latency, Method, TargetInfo, Variant
+from cml.bench import ORIGINAL_OUTPUTS, Accuracy, Converted, Latency, Method, TargetInfo, Variant
 from cml.bench.run import Parts
 from cml.errors import HostError, UsageError
 
@@ -77,6 +77,8 @@ def make_parts(
         calls.log.append(("convert", (model, tuple(variants), representative, eval_data)))
         out_dir.mkdir(parents=True, exist_ok=True)
         log.write_text("TF noise\n", encoding="utf-8")
+        if (representative or eval_data) and model.suffix != ".tflite":  # as the real one: outputs saved
+            (out_dir / ORIGINAL_OUTPUTS).write_bytes(b"npy")
         out = []
         for v in variants:
             if failing and v in failing:
@@ -93,9 +95,11 @@ def make_parts(
 
     def evaluate(
         models: dict[Variant, Path], original: Path | None, *,
-        eval_data: Path | None, representative: Path | None,
+        eval_data: Path | None, representative: Path | None, log: Path | None = None,
     ) -> dict[Variant, Accuracy]:  # fmt: skip
         calls.log.append(("evaluate", (sorted(models), original, eval_data, representative)))
+        assert log is not None  # in the output folder, never a fixed name in a shared one
+        assert log.name == "accuracy.log"
         if eval_data is not None:
             return {v: Accuracy(accuracy=ACCURACY[v], drop=round(0.981 - ACCURACY[v], 6)) for v in models}
         return {v: Accuracy(agreement=0.99, max_abs_diff=0.0123) for v in models}

@@ -6,6 +6,7 @@ import json
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,14 +69,33 @@ def test_a_run_writes_report_results_plot_and_models(work: Path) -> None:
     assert done.gate.conclusion == "success"
 
 
-def test_accuracy_with_eval_data_against_the_original(work: Path) -> None:
+def test_accuracy_with_eval_data_against_the_original_outputs_conversion_saved(work: Path) -> None:
     parts, calls = make_parts()
     eval_data = work / "eval.npz"
     eval_data.write_bytes(b"npz")
     done = bench(_opts(work, eval_data=eval_data), ctx=_ctx(work), forge=None, cwd=work, layers=parts)
     (evaluate,) = [args for name, args in calls.log if name == "evaluate"]
-    assert evaluate == (["dynamic", "fp16", "fp32", "int8"], work / "model.keras", eval_data, None)
+    saved = work / "out" / "models" / "original.npy"  # TensorFlow is not started a second time
+    assert evaluate == (["dynamic", "fp16", "fp32", "int8"], saved, eval_data, None)
+    assert [name for name, _ in calls.log] == ["parse_target", "convert", "time", "evaluate"]
     assert done.metrics["int8.accuracy"] == 0.975
+
+
+def test_accuracy_against_the_model_itself_when_conversion_saved_no_outputs(work: Path) -> None:
+    parts, calls = make_parts()
+    convert = parts.convert
+
+    def without_outputs(model: Path, variants: Any, out_dir: Path, **kw: Any) -> Any:
+        done = convert(model, variants, out_dir, **kw)
+        (out_dir / "original.npy").unlink()
+        return done
+
+    eval_data = work / "eval.npz"
+    eval_data.write_bytes(b"npz")
+    parts = replace(parts, convert=without_outputs)
+    bench(_opts(work, eval_data=eval_data), ctx=_ctx(work), forge=None, cwd=work, layers=parts)
+    (evaluate,) = [args for name, args in calls.log if name == "evaluate"]
+    assert evaluate[1] == work / "model.keras"
 
 
 def test_a_tflite_model_has_no_original(work: Path) -> None:
