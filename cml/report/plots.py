@@ -146,6 +146,13 @@ def prepare(env: Mapping[str, str] | None = None) -> None:
     _started.append(_Started(browser=browser, process=_spawn(browser)))
 
 
+def release() -> None:
+    """Stop the renderer :func:`prepare` started if :func:`render` did not take it (the caller
+    failed, or found nothing to draw after all): no browser outlives the call that asked for it."""
+    while _started:
+        _stop(_started.pop().process)
+
+
 def _spawn(browser: str) -> subprocess.Popen[bytes]:
     """``python -m cml.report._render BROWSER PLOTLYJS``, which starts Chromium at once."""
     debug = ["--debug"] if logger.isEnabledFor(logging.DEBUG) else []

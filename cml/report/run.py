@@ -9,10 +9,13 @@ in the result (``result.gate.failed``); raising for it is the caller's choice (t
 
 from __future__ import annotations
 
+import importlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import ModuleType
 
 from cml import ci, session
 from cml.comment import Posted
@@ -104,16 +107,20 @@ def report(request: ReportRequest, env: Mapping[str, str], cwd: Path | None = No
     if root is None:
         return _outside_git(request, cwd)
     opts = options(request, root, cwd)
-    _warm_up(opts)
-    bench = _bench_section(request.bench)
-    ctx = session.context(env, request.access, cwd)
-    opened = session.open_forge(env, request.access, ctx) if request.post or ctx.forge == "local" else None
-    forge = opened.forge if opened else None
-    empty = opts.sources.empty
-    git_token = "" if empty else session.token(ctx, env, request.access, required=False)  # fetches the base
-    base = (None, "none") if empty else baseline.resolve(root, ctx, opts.base, git_token, head_rev=opts.head)
-    done = pipeline.compute(root, ctx.sha, opts, base, pipeline.stored_lookup(forge, opts.title))
-    return _finish(request, ctx=ctx, forge=forge, done=done, opts=opts, bench=bench, cwd=cwd)
+    with _warm(opts):
+        bench = _bench_section(request.bench)
+        ctx = session.context(env, request.access, cwd)
+        opened = (
+            session.open_forge(env, request.access, ctx) if request.post or ctx.forge == "local" else None
+        )
+        forge = opened.forge if opened else None
+        empty = opts.sources.empty
+        git_token = "" if empty else session.token(ctx, env, request.access, required=False)  # for the base
+        base = (
+            (None, "none") if empty else baseline.resolve(root, ctx, opts.base, git_token, head_rev=opts.head)
+        )
+        done = pipeline.compute(root, ctx.sha, opts, base, pipeline.stored_lookup(forge, opts.title))
+        return _finish(request, ctx=ctx, forge=forge, done=done, opts=opts, bench=bench, cwd=cwd)
 
 
 def _outside_git(request: ReportRequest, cwd: Path) -> ReportResult:
@@ -127,23 +134,31 @@ def _outside_git(request: ReportRequest, cwd: Path) -> ReportResult:
         if given:
             raise UsageError(f"{flag}: {cwd} is not in a git repository, so there is no commit to use")
     opts = options(request, cwd, cwd)
-    _warm_up(opts)
-    bench = _bench_section(request.bench)
-    logger.warning("cml: warning: %s is not in a git repository: no baseline, this folder's files only", cwd)
-    done = pipeline.compute(cwd, "", opts, (None, "none"), None)
-    return _finish(request, ctx=None, forge=None, done=done, opts=opts, bench=bench, cwd=cwd)
+    with _warm(opts):
+        bench = _bench_section(request.bench)
+        logger.warning(
+            "cml: warning: %s is not in a git repository: no baseline, this folder's files only", cwd
+        )
+        done = pipeline.compute(cwd, "", opts, (None, "none"), None)
+        return _finish(request, ctx=None, forge=None, done=done, opts=opts, bench=bench, cwd=cwd)
 
 
-def _warm_up(opts: Options) -> None:
-    """Start Chromium now when there is something to draw, so it loads while the data and the
-    baseline are read (:func:`cml.report.plots.prepare`; nothing when the plots extra is missing)."""
-    if not (opts.sources.plots or opts.sources.confusions):
-        return
+@contextmanager
+def _warm(opts: Options) -> Iterator[None]:
+    """Start Chromium at once when there is something to draw, so it loads while the data and the
+    baseline are read (:func:`cml.report.plots.prepare`); on the way out, stop it if nothing took it
+    (a failure before the plots, or none drawn). Nothing when the plots extra is missing."""
+    plots: ModuleType | None = None
+    if opts.sources.plots or opts.sources.confusions:
+        with suppress(ModuleNotFoundError):  # no plotly/kaleido: draw() says so in the report
+            plots = importlib.import_module("cml.report.plots")
+    if plots is not None:
+        plots.prepare()
     try:
-        from cml.report import plots
-    except ModuleNotFoundError:  # no plotly/kaleido: draw() says so in the report
-        return
-    plots.prepare()
+        yield
+    finally:
+        if plots is not None:
+            plots.release()
 
 
 def _finish(

@@ -41,3 +41,4 @@ def install(monkeypatch: pytest.MonkeyPatch) -> None:
     """Replace the Chromium renderer with this browser-free one for one test (figures stay real)."""
     monkeypatch.setattr(plots, "render", render)
     monkeypatch.setattr(plots, "prepare", lambda env=None: None)  # no real Chromium started early
+    monkeypatch.setattr(plots, "release", lambda: None)

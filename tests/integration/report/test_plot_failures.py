@@ -173,3 +173,23 @@ def test_prepare_then_render(tmp_path: Path) -> None:
     assert path.read_bytes()[:4] == b"\x89PNG"
     assert plots._started == []
     assert started.poll() == 0  # it served this render and left
+
+
+def test_a_report_that_fails_before_its_plots_leaves_no_browser(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`cml report` starts Chromium early (while it reads the data); bad data afterwards must not leave
+    that browser running in a library caller's process."""
+    from cml import proc
+    from tests.integration.report.conftest import write
+
+    plots.find_browser(os.environ)  # a real Chromium, or ConfigError: this test needs one
+    write(project, {"metrics.json": '{"accuracy": 0.9,\n "loss": }'})  # bad JSON, read after prepare()
+    code, err = _report(capsys, "report", *PLOT)
+    assert code == 2
+    assert "metrics.json: line 2 column 10: invalid JSON" in err
+    assert plots._started == []
+    deadline = time.monotonic() + 10
+    while proc.descendants(proc.children()) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the renderer is killed with its browser; give the kernel a moment to reap
+    assert not [p for p in proc.descendants(proc.children()) if Path(f"/proc/{p}").exists()]
