@@ -46,11 +46,11 @@ class _Origin:
         )
         return git.fetch(self.root, rev, extra=extra, env=env)
 
-    def commit(self, rev: str) -> str | None:
+    def commit(self, rev: str, purpose: str = "the baseline") -> str | None:
         """Fetch one commit (or branch tip), shallowly in a shallow clone; its sha, None on failure."""
         if not git.fetchable(rev):
             return None
-        logger.info("fetching %s from origin for the baseline", rev)
+        logger.info("fetching %s from origin for %s", rev, purpose)
         if not self.fetch(rev, *(["--depth=1"] if git.is_shallow(self.root) else [])):
             return None
         return commit(self.root, "FETCH_HEAD")
@@ -105,11 +105,21 @@ def resolve(
 
 def _explicit(root: Path, origin: _Origin, rev: str) -> tuple[str, str]:
     """``--base REV`` resolved here, else fetched from origin; UsageError naming REV when neither."""
-    found = commit(root, rev) or origin.commit(rev)
+    return _here_or_fetched(root, origin, rev, "--base", "the baseline"), f"--base {rev}"
+
+
+def head_commit(root: Path, ctx: CIContext, token: str, rev: str) -> str:
+    """``--head REV``'s sha: here, else fetched from origin (as ``--base`` is, shallowly in a shallow
+    clone); UsageError naming REV when neither has it."""
+    return _here_or_fetched(root, _Origin(root, ctx, token), rev, "--head", "the head")
+
+
+def _here_or_fetched(root: Path, origin: _Origin, rev: str, flag: str, purpose: str) -> str:
+    found = commit(root, rev) or origin.commit(rev, purpose)
     if found is None:
         why = "here or on origin" if git.fetchable(rev) else "here (and it is no branch, tag or sha to fetch)"
-        raise UsageError(f"--base {rev!r}: no such commit {why}")
-    return found, f"--base {rev}"
+        raise UsageError(f"{flag} {rev!r}: no such commit {why}")
+    return found
 
 
 def at_commit(root: Path, sha: str) -> Read:

@@ -62,7 +62,7 @@ def commit(root: Path, rev: str) -> str:
     """The full sha of ``--head REV``; UsageError naming REV when it names no commit here."""
     found = git.commit(root, rev)
     if found is None:
-        raise UsageError(f"--head {rev!r}: no such commit here (fetch it first)")
+        raise UsageError(f"--head {rev!r}: no such commit here")
     return found
 
 

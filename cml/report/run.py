@@ -106,6 +106,7 @@ def report(request: ReportRequest, env: Mapping[str, str], cwd: Path | None = No
     root = git.work_tree(cwd)
     if root is None:
         return _outside_git(request, cwd)
+    request = _fetch_head(request, root, env, cwd)
     opts = options(request, root, cwd)
     with _warm(opts):
         bench = _bench_section(request.bench)
@@ -141,6 +142,18 @@ def _outside_git(request: ReportRequest, cwd: Path) -> ReportResult:
         )
         done = pipeline.compute(cwd, "", opts, (None, "none"), None)
         return _finish(request, ctx=None, forge=None, done=done, opts=opts, bench=bench, cwd=cwd)
+
+
+def _fetch_head(request: ReportRequest, root: Path, env: Mapping[str, str], cwd: Path) -> ReportRequest:
+    """``request`` with ``--head REV`` as the sha it names here, or fetched from origin when it is not
+    here (a shallow CI clone); UsageError naming REV when neither has it."""
+    from cml.report import baseline
+
+    if request.head is None or baseline.commit(root, request.head) is not None:
+        return request
+    ctx = session.context(env, request.access, cwd)
+    token = session.token(ctx, env, request.access, required=False)
+    return replace(request, head=baseline.head_commit(root, ctx, token, request.head))
 
 
 @contextmanager

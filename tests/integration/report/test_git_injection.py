@@ -69,6 +69,37 @@ def test_a_base_fetched_from_origin_is_used(project: Path, origin: Path, tmp_pat
     assert json.loads(out)["baseline"] == older
 
 
+def test_a_head_fetched_from_origin_is_read_from_git(
+    project: Path, origin: Path, tmp_path: Path, cml: Cml
+) -> None:
+    """`--head` on a commit this clone lacks (a shallow CI checkout) is fetched as `--base` is."""
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", "-b", "main", str(origin), str(other))
+    write(other, {"metrics.json": json.dumps({"accuracy": 0.99, "loss": 0.1, "eval": {"f1": 0.8}})})
+    newer = commit_all(other, "on origin only")
+    git(other, "push", "-q", "origin", "HEAD:refs/heads/candidate")
+    code, out, err = cml(*FLAGS, "--head=candidate", "--base=main", "--json")
+    assert (code, err) == (0, "fetching candidate from origin for the head\n")
+    summary = json.loads(out)
+    assert summary["head"] == newer
+    assert summary["diff"]["metrics"]["metrics.json"]["accuracy"]["new"] == 0.99
+
+
+@pytest.mark.parametrize("option", ["--upload-pack=touch {marker}", "-o{marker}"])
+def test_an_option_as_head_runs_and_writes_nothing(
+    project: Path, origin: Path, tmp_path: Path, cml: Cml, option: str
+) -> None:
+    marker = tmp_path / "pwned"
+    head = option.format(marker=marker)
+    code, out, err = cml(*FLAGS, f"--head={head}")
+    assert (code, out) == (2, "")
+    assert (
+        err
+        == f"cml: error: --head {head!r}: no such commit here (and it is no branch, tag or sha to fetch)\n"
+    )
+    assert not marker.exists()
+
+
 def _actions_env(tmp_path: Path, head: str, base_sha: str, base_ref: str) -> dict[str, str]:
     event = tmp_path / "event.json"
     pull = {"number": 3, "head": {"sha": head, "repo": {"full_name": "a/b"}}}
