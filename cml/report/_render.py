@@ -107,13 +107,27 @@ async def serve(browser: str, script: str) -> Result | None:
     except Exception as exc:
         return _failure(exc)
     try:
-        spec = json.loads(job)
+        spec = json.loads(job, parse_constant=_null)
         images = [await kaleido.calc_fig(fig, opts=spec["opts"]) for fig in spec["figures"]]
         return {"images": [base64.b64encode(image).decode() for image in images]}
     except Exception as exc:
         return _failure(exc)
     finally:
         await _close(kaleido)
+
+
+def _null(_constant: str) -> None:
+    """NaN, Infinity and -Infinity in a job become null, as plotly's JSON encoder writes them (the
+    devtools protocol takes strict JSON; plotly.js draws null as a gap)."""
+    return
+
+
+def _without_plotly_python() -> None:
+    """Keep kaleido from importing ``plotly.utils`` (with it narwhals and plotly's validators: ~40 ms
+    before Chromium can start). The job is plain JSON built by the caller, so the renderer needs none
+    of plotly's Python side; kaleido runs without plotly by design and then sends figures with json's
+    own encoder (:func:`_null` keeps them strict JSON)."""
+    sys.modules.setdefault("plotly.utils", None)  # type: ignore[arg-type]  # None: "cannot be imported"
 
 
 def _quiet(debug: bool) -> None:
@@ -129,6 +143,7 @@ def main(argv: list[str]) -> None:
     os.dup2(2, 1)  # whatever a library prints must not mix with the answer
     browser, script = argv[0], argv[1]
     _quiet("--debug" in argv[2:])
+    _without_plotly_python()
     try:
         result = asyncio.run(serve(browser, script))
     except BaseException as exc:  # the answer must be written whatever happened

@@ -89,6 +89,20 @@ def test_head_only_figure_has_no_base_colour(tmp_path: Path, browser: str) -> No
     assert png.rgb(BASE_COLOR) not in colours
 
 
+def test_nan_and_infinite_values_are_gaps_not_errors(tmp_path: Path, browser: str) -> None:
+    """A loss that went NaN or inf mid-run: the renderer sends strict JSON (null), plotly.js draws a gap."""
+    nan, inf = float("nan"), float("inf")
+    fig = Figure(
+        title="loss by step",
+        kind="line",
+        x_label="step",
+        y_label="loss",
+        series=[Series(name="head", x=[1, 2, 3, 4, 5], y=[0.9, nan, 0.5, inf, 0.2])],
+    )
+    (path,) = render([fig], tmp_path, env={"BROWSER_PATH": browser})
+    assert png.rgb(HEAD_COLOR) in png.read(path).colours()
+
+
 def test_reused_page_leaks_nothing_between_figures(tmp_path: Path, browser: str) -> None:
     heatmap = section(HEAD, BASE, title="Classifier")[1][-1]  # head's (base's comes first)
     together = render([heatmap, _curve("step")], tmp_path / "a", env={"BROWSER_PATH": browser})
