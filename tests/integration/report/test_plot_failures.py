@@ -176,20 +176,26 @@ def test_prepare_then_render(tmp_path: Path) -> None:
 
 
 def test_a_report_that_fails_before_its_plots_leaves_no_browser(
-    project: Path, capsys: pytest.CaptureFixture[str]
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`cml report` starts Chromium early (while it reads the data); bad data afterwards must not leave
-    that browser running in a library caller's process."""
-    from cml import proc
+    that renderer (and its browser, which `_stop` ends with it) running in a library caller's process."""
     from tests.integration.report.conftest import write
 
     plots.find_browser(os.environ)  # a real Chromium, or ConfigError: this test needs one
+    plots.release()  # none left over from an earlier test in this process
+    spawned: list[subprocess.Popen[bytes]] = []
+    real_spawn = plots._spawn
+
+    def spawn(browser: str) -> subprocess.Popen[bytes]:
+        spawned.append(real_spawn(browser))
+        return spawned[-1]
+
+    monkeypatch.setattr(plots, "_spawn", spawn)
     write(project, {"metrics.json": '{"accuracy": 0.9,\n "loss": }'})  # bad JSON, read after prepare()
     code, err = _report(capsys, "report", *PLOT)
     assert code == 2
     assert "metrics.json: line 2 column 10: invalid JSON" in err
+    assert len(spawned) == 1  # it was started early ...
+    assert spawned[0].poll() is not None  # ... and ended when report() failed
     assert plots._started == []
-    deadline = time.monotonic() + 10
-    while proc.descendants(proc.children()) and time.monotonic() < deadline:
-        time.sleep(0.05)  # the renderer is killed with its browser; give the kernel a moment to reap
-    assert not [p for p in proc.descendants(proc.children()) if Path(f"/proc/{p}").exists()]
