@@ -1,11 +1,13 @@
-"""The plot renderer's own process: ``python -m cml.report._render BROWSER PLOTLYJS [--debug]``.
+"""The plot renderer's own process: ``python -m cml.report._render BROWSER PLOTLYJS PROFILE [--debug]``.
 
 It starts Chromium (through kaleido) at once, then reads one job from stdin, JSON
 ``{"figures": [plotly.js figure dicts], "opts": {"format", "width", "height", "scale"}}``, renders
 every figure in one page and writes one JSON line to stdout: ``{"images": [base64 PNG, ...]}``, or
 ``{"error": "browser" | "figure", "message": ..., "traceback": ...}``. Nothing on stdin (the caller
-ended without plots) closes the browser. It leaves through ``os._exit``: kaleido's reader threads on
-a dead browser's pipe are not daemons and would otherwise keep it alive.
+ended without plots) ends the browser. Chromium keeps its profile in PROFILE, a folder the caller
+made: after answering, the renderer kills the browser and removes it (see :func:`_end_browser`). It
+leaves through ``os._exit``: kaleido's reader threads on a dead browser's pipe are not daemons and
+would otherwise keep it alive.
 """
 
 from __future__ import annotations
@@ -15,9 +17,13 @@ import base64
 import json
 import logging
 import os
+import shutil
+import signal
 import sys
+import time
 import traceback
 from contextlib import suppress
+from pathlib import Path
 from typing import Any
 
 #: Seconds kaleido may spend on one figure before it gives up.
@@ -81,9 +87,11 @@ def kaleido_class() -> Any:
     return OnePage
 
 
-async def _open(browser: str, script: str) -> Any:
-    """Chromium with one page holding plotly.js (no MathJax, nothing fetched)."""
-    kaleido = kaleido_class()(n=1, path=browser, plotlyjs=script, mathjax=False, timeout=FIGURE_TIMEOUT_S)
+async def _open(browser: str, script: str, profile: str) -> Any:
+    """Chromium with one page holding plotly.js (no MathJax, nothing fetched), its profile in ``profile``."""
+    kaleido = kaleido_class()(
+        n=1, path=browser, plotlyjs=script, mathjax=False, timeout=FIGURE_TIMEOUT_S, tmp_dir=profile
+    )
     await kaleido.open()
     return kaleido
 
@@ -93,14 +101,22 @@ async def _close(kaleido: Any) -> None:
         await asyncio.wait_for(kaleido.close(), CLOSE_TIMEOUT_S)
 
 
-async def serve(browser: str, script: str) -> Result | None:
-    """Open the browser while the job is being read from stdin, render it, close the browser."""
-    opening = asyncio.create_task(_open(browser, script))
+def _killable() -> bool:
+    """Whether :func:`_end_browser` can find the browser's processes (Linux ``/proc``): then it is
+    killed at once after the answer, else (macOS) closed through the devtools protocol first."""
+    return Path("/proc/self/stat").is_file()
+
+
+async def serve(browser: str, script: str, profile: str) -> Result | None:
+    """Open the browser while the job is being read from stdin and render it; the browser is closed
+    here only where it cannot be killed afterwards (see :func:`_killable`)."""
+    opening = asyncio.create_task(_open(browser, script, profile))
     job = await asyncio.to_thread(sys.stdin.buffer.read)
     if not job:  # the caller ended without plots
         opening.cancel()
-        with suppress(BaseException):
-            await _close(await opening)
+        if not _killable():
+            with suppress(BaseException):
+                await _close(await opening)
         return None
     try:
         kaleido = await asyncio.wait_for(opening, FIGURE_TIMEOUT_S)
@@ -113,7 +129,36 @@ async def serve(browser: str, script: str) -> Result | None:
     except Exception as exc:
         return _failure(exc)
     finally:
-        await _close(kaleido)
+        if not _killable():
+            await _close(kaleido)
+
+
+def _end_browser(profile: str) -> None:
+    """SIGKILL every process below this one (Chromium, its helpers, choreographer's wrapper), wait
+    until they are gone (at most :data:`CLOSE_TIMEOUT_S`), then remove the browser's profile folder.
+
+    A throwaway headless browser holds nothing worth a graceful close, which costs ~70 ms on the
+    caller's path; its profile is ours (``tmp_dir``), so nothing is left behind.
+    """
+    from cml import proc
+
+    pids = proc.descendants(proc.children()) - {os.getpid()}
+    for pid in pids:
+        with suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + CLOSE_TIMEOUT_S
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.002)
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
 
 
 def _null(_constant: str) -> None:
@@ -141,19 +186,17 @@ def main(argv: list[str]) -> None:
     """Serve one job and leave at once (see the module docstring)."""
     answer = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # whatever a library prints must not mix with the answer
-    browser, script = argv[0], argv[1]
-    _quiet("--debug" in argv[2:])
+    browser, script, profile = argv[0], argv[1], argv[2]  # profile: an empty folder the caller made
+    _quiet("--debug" in argv[3:])
     _without_plotly_python()
     try:
-        result = asyncio.run(serve(browser, script))
+        result = asyncio.run(serve(browser, script, profile))
     except BaseException as exc:  # the answer must be written whatever happened
         result = _failure(exc)
     if result is not None:
         answer.write(json.dumps(result) + "\n")
     answer.flush()
-    from cml.report.plots import end_descendants
-
-    end_descendants()  # a browser that did not close (or hung while starting) goes with us
+    _end_browser(profile)  # a browser that did not close (or hung while starting) goes with us
     os._exit(0)
 
 

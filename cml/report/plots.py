@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -153,11 +154,30 @@ def release() -> None:
         _stop(_started.pop().process)
 
 
+#: Each renderer's Chromium profile folder, by the renderer's pid: made here, so that it is removed
+#: here too, even when the renderer itself is killed (a hung browser) before it could remove it.
+_profiles: dict[int, str] = {}
+
+
 def _spawn(browser: str) -> subprocess.Popen[bytes]:
-    """``python -m cml.report._render BROWSER PLOTLYJS``, which starts Chromium at once."""
+    """``python -m cml.report._render BROWSER PLOTLYJS PROFILE``, which starts Chromium at once."""
     debug = ["--debug"] if logger.isEnabledFor(logging.DEBUG) else []
-    argv = [sys.executable, "-m", "cml.report._render", browser, plotly_js(), *debug]
-    return proc.start(argv, env={**os.environ, "PYTHONPATH": _import_root()}, quiet=not debug)
+    profile = tempfile.mkdtemp(prefix="cml-chromium-")
+    argv = [sys.executable, "-m", "cml.report._render", browser, plotly_js(), profile, *debug]
+    try:
+        process = proc.start(argv, env={**os.environ, "PYTHONPATH": _import_root()}, quiet=not debug)
+    except BaseException:
+        shutil.rmtree(profile, ignore_errors=True)
+        raise
+    _profiles[process.pid] = profile
+    return process
+
+
+def _forget(process: subprocess.Popen[bytes]) -> None:
+    """Remove the ended renderer ``process``'s profile folder (it removes it itself when it can)."""
+    profile = _profiles.pop(process.pid, None)
+    if profile is not None:
+        shutil.rmtree(profile, ignore_errors=True)
 
 
 def _import_root() -> str:
@@ -206,6 +226,7 @@ def render(figures: Sequence[Figure], out_dir: Path, *, env: Mapping[str, str] |
     except BaseException:
         _stop(process)
         raise
+    _forget(process)
     images = _images(answer, browser, process.returncode)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / name for name in file_names(figures)]
@@ -232,13 +253,9 @@ def _images(answer: bytes, browser: str, code: int | None) -> list[bytes]:
 def _stop(process: subprocess.Popen[bytes]) -> None:
     """End ``process`` and everything below it (Chromium runs in a session of its own)."""
     _end(proc.descendants({process.pid}))
-    with suppress(OSError):
+    with suppress(OSError, subprocess.TimeoutExpired):
         process.wait(timeout=5)
-
-
-def end_descendants() -> None:
-    """End every process below this one (what a renderer that is about to leave started)."""
-    _end(proc.descendants(proc.children()))
+    _forget(process)
 
 
 def _end(pids: set[int]) -> None:

@@ -103,6 +103,29 @@ def test_nan_and_infinite_values_are_gaps_not_errors(tmp_path: Path, browser: st
     assert png.rgb(HEAD_COLOR) in png.read(path).colours()
 
 
+def test_the_browser_is_gone_and_its_profile_removed_after_a_render(tmp_path: Path, browser: str) -> None:
+    """The renderer kills its Chromium after answering (no graceful close on the caller's path): no
+    browser process and no profile folder may be left."""
+    import tempfile
+
+    from cml import proc
+
+    def profiles() -> set[Path]:
+        return set(Path(tempfile.gettempdir()).glob("cml-chromium-*"))
+
+    before = profiles()
+    render([_curve("line")], tmp_path, env={"BROWSER_PATH": browser})
+    assert profiles() == before
+    assert [pid for pid in proc.descendants(proc.children()) if "cml-chromium-" in _cmdline(pid)] == []
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text()
+    except OSError:  # gone meanwhile
+        return ""
+
+
 def test_reused_page_leaks_nothing_between_figures(tmp_path: Path, browser: str) -> None:
     heatmap = section(HEAD, BASE, title="Classifier")[1][-1]  # head's (base's comes first)
     together = render([heatmap, _curve("step")], tmp_path / "a", env={"BROWSER_PATH": browser})
