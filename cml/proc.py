@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
@@ -69,13 +71,46 @@ def start(
         raise CmlError(f"`{argv[0]}` is not installed or not on PATH") from exc
 
 
+#: Where Linux shows its processes.
+PROC = Path("/proc")
+
+
+def stat(pid: int, root: Path = PROC) -> list[str] | None:
+    """The fields of ``/proc/PID/stat`` from the state on (field 3: ``[state, ppid, ...]``); None when
+    it cannot be read. ``comm`` (field 2) may hold spaces and parentheses: the fields follow its last ")"."""
+    try:
+        text = (root / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    return text[text.rfind(")") + 1 :].split()
+
+
 def parents() -> dict[int, int]:
     """Every process's parent pid, from ``/proc/<pid>/stat`` (Linux; empty elsewhere)."""
     found = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with suppress(OSError, ValueError, IndexError):
-            found[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+    for entry in PROC.glob("[0-9]*/stat"):
+        pid = int(entry.parent.name)
+        fields = stat(pid)
+        if fields and len(fields) > 1 and fields[1].isdigit():
+            found[pid] = int(fields[1])
     return found
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` still runs: it exists and is not a zombie (dead, not yet reaped)."""
+    fields = stat(pid)
+    return bool(fields and fields[0] != "Z")
+
+
+def kill(pids: set[int], *, wait: float = 0.0) -> None:
+    """SIGKILL each of ``pids`` (gone already is fine); then, for at most ``wait`` seconds, wait until
+    none of them runs any more."""
+    for pid in pids:
+        with suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + wait
+    while wait and any(running(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.002)
 
 
 def children(pid: int | None = None) -> set[int]:

@@ -93,13 +93,10 @@ def this_process(proc: Path = _PROC) -> Owner | None:
 
 def _stat(pid: int, proc: Path = _PROC) -> tuple[str, str] | None:
     """``(state, start time)`` of ``pid`` from ``/proc/PID/stat``; None when it cannot be read."""
-    try:
-        text = (proc / str(pid) / "stat").read_text()
-    except OSError:
-        return None
-    # "pid (comm) state ..." where comm may hold spaces and parentheses: fields 3.. follow the last ")".
-    fields = text[text.rfind(")") + 1 :].split()
-    if len(fields) < 20:
+    from cml import proc as processes
+
+    fields = processes.stat(pid, proc)
+    if fields is None or len(fields) < 20:
         return None
     return fields[0], fields[19]  # field 3 (state) and field 22 (start time, clock ticks after boot)
 

@@ -18,9 +18,7 @@ import json
 import logging
 import os
 import shutil
-import signal
 import sys
-import time
 import traceback
 from contextlib import suppress
 from pathlib import Path
@@ -142,23 +140,8 @@ def _end_browser(profile: str) -> None:
     """
     from cml import proc
 
-    pids = proc.descendants(proc.children()) - {os.getpid()}
-    for pid in pids:
-        with suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + CLOSE_TIMEOUT_S
-    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
-        time.sleep(0.002)
+    proc.kill(proc.descendants(proc.children()) - {os.getpid()}, wait=CLOSE_TIMEOUT_S)
     shutil.rmtree(profile, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    """Whether ``pid`` still runs (a zombie, dead but not yet reaped, does not)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
 
 
 def _null(_constant: str) -> None:

@@ -14,7 +14,6 @@ import logging
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -252,17 +251,10 @@ def _images(answer: bytes, browser: str, code: int | None) -> list[bytes]:
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
     """End ``process`` and everything below it (Chromium runs in a session of its own)."""
-    _end(proc.descendants({process.pid}))
+    proc.kill(proc.descendants({process.pid}))
     with suppress(OSError, subprocess.TimeoutExpired):
         process.wait(timeout=5)
     _forget(process)
-
-
-def _end(pids: set[int]) -> None:
-    """SIGKILL each of ``pids`` (gone already is fine)."""
-    for pid in pids:
-        with suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
 
 
 #: plotly.js's cartesian bundle, vendored unchanged from npm (``vendor/README.md``: version, sha256,
