@@ -106,11 +106,11 @@ def report(request: ReportRequest, env: Mapping[str, str], cwd: Path | None = No
     root = git.work_tree(cwd)
     if root is None:
         return _outside_git(request, cwd)
-    request = _fetch_head(request, root, env, cwd)
+    ctx = session.context(env, request.access, cwd)
+    request = _fetch_head(request, root, ctx, env)
     opts = options(request, root, cwd)
     with _warm(opts):
         bench = _bench_section(request.bench)
-        ctx = session.context(env, request.access, cwd)
         opened = (
             session.open_forge(env, request.access, ctx) if request.post or ctx.forge == "local" else None
         )
@@ -144,14 +144,15 @@ def _outside_git(request: ReportRequest, cwd: Path) -> ReportResult:
         return _finish(request, ctx=None, forge=None, done=done, opts=opts, bench=bench, cwd=cwd)
 
 
-def _fetch_head(request: ReportRequest, root: Path, env: Mapping[str, str], cwd: Path) -> ReportRequest:
+def _fetch_head(
+    request: ReportRequest, root: Path, ctx: ci.CIContext, env: Mapping[str, str]
+) -> ReportRequest:
     """``request`` with ``--head REV`` as the sha it names here, or fetched from origin when it is not
     here (a shallow CI clone); UsageError naming REV when neither has it."""
     from cml.report import baseline
 
     if request.head is None or baseline.commit(root, request.head) is not None:
         return request
-    ctx = session.context(env, request.access, cwd)
     token = session.token(ctx, env, request.access, required=False)
     return replace(request, head=baseline.head_commit(root, ctx, token, request.head))
 
