@@ -43,6 +43,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from cml.errors import ForgeError
+from cml.forges.errors import is_write
 
 #: Seconds one request may take from sending to the last byte of its answer (tests lower it).
 DEADLINE = 60.0
@@ -50,7 +51,6 @@ DEADLINE = 60.0
 MAX_HOPS = 5
 #: The largest answer read, in bytes.
 MAX_BODY = 64 * 2**20
-_READS = frozenset({"GET", "HEAD"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _local = threading.local()
 
@@ -329,7 +329,7 @@ class Guard(Timed):
                 f"cml sends the token only to {api}",
                 hint=f"if the API moved, set {self.rules.setting} to its new address",
             )
-        if method not in _READS:
+        if is_write(method):
             raise self._refuse(
                 f"{said}, a redirect of a write: not followed, a write goes only where it was aimed"
             )
