@@ -59,8 +59,7 @@ def collect(request: GcRequest, env: Mapping[str, str], now: datetime | None = N
     (default: the current time). Raises as :func:`cml.session.open_forge` and :func:`gc` do."""
     from cml import session
 
-    if request.keep_days < 1:  # before any request, like the flag's own check
-        raise UsageError(f"--keep-days {request.keep_days}: must be at least 1 (a day)")
+    _check_days(request.keep_days)  # before any request, like the flag's own check
     opened = session.open_forge(env, request.access)
     when = now or datetime.now(UTC)
     return gc(opened.forge, keep_days=request.keep_days, now=when, dry_run=request.dry_run)
@@ -72,8 +71,7 @@ def gc(forge: Forge, *, keep_days: int, now: datetime, dry_run: bool = False) ->
     ``now`` must be timezone-aware. Raises UsageError for ``keep_days < 1``, ForgeError when the
     forge fails (nothing is lost: a kept asset is never removed) or the store kept changing.
     """
-    if keep_days < 1:
-        raise UsageError(f"--keep-days {keep_days}: must be at least 1 (a day)")
+    _check_days(keep_days)
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     cutoff = now - timedelta(days=keep_days)
@@ -90,6 +88,12 @@ def gc(forge: Forge, *, keep_days: int, now: datetime, dry_run: bool = False) ->
             where=store.where, keep_days=keep_days, cutoff=cutoff, dry_run=dry_run, kept=keep, removed=gone
         )
     raise ForgeError(f"{store.where} kept changing while cml pruned it; nothing was removed; run again")
+
+
+def _check_days(keep_days: int) -> None:
+    """UsageError (exit 2) for fewer than one day to keep."""
+    if keep_days < 1:
+        raise UsageError(f"--keep-days {keep_days}: must be at least 1 (a day)")
 
 
 def _split(forge: Forge, store: AssetStore, cutoff: datetime) -> tuple[tuple[str, ...], tuple[str, ...]]:
